@@ -1,0 +1,75 @@
+/**
+ * Strata's one error base class and its registry of stable codes.
+ *
+ * Every error that crosses a module boundary because of bad data or a failed operation is a
+ * `StrataError` with a code from `ERROR_CODES`, so callers switch on `err.code` instead of matching
+ * message text. Programmer mistakes (bad options) throw `TypeError`/`RangeError` instead.
+ *
+ * This module is a leaf: it imports nothing of ours, so every layer (kv included) may use it.
+ */
+
+/**
+ * Every stable error code with a one-line description. The server maps each to an HTTP status and a
+ * test checks that every code here is documented in the README.
+ */
+export const ERROR_CODES = {
+  // Key-value contract (FoundationDB's error numbers are in `details.fdbCode`).
+  ERR_KV_NOT_COMMITTED: 'the transaction conflicted with another one and was not committed (retryable)',
+  ERR_KV_COMMIT_UNKNOWN: 'the commit may or may not have happened (retryable; make transactions idempotent)',
+  ERR_KV_TRANSACTION_TOO_OLD: 'the transaction is older than the 5-second MVCC window (retryable)',
+  ERR_KV_TRANSACTION_TIMED_OUT: 'the transaction ran past the timeout it was given',
+  ERR_KV_TRANSACTION_TOO_LARGE: 'the transaction wrote more than 10,000,000 bytes',
+  ERR_KV_KEY_TOO_LARGE: 'a key is longer than the key size limit',
+  ERR_KV_VALUE_TOO_LARGE: 'a value is longer than 100,000 bytes',
+  ERR_KV_KEY_OUTSIDE_LEGAL_RANGE: 'a key or range bound lies at or beyond \\xff, the reserved system keyspace',
+  ERR_KV_INVERTED_RANGE: 'a range to clear has its begin after its end',
+  ERR_KV_TRANSACTION_CLOSED: 'the transaction was used after it committed or was cancelled',
+  ERR_KV_DATABASE_CLOSED: 'the database was used after it was closed',
+  ERR_KV_DATA_DIR_LOCKED: 'another process holds the data directory',
+  ERR_KV_ENGINE_UNAVAILABLE: 'the storage engine cannot be loaded on this machine',
+  ERR_KV_ENGINE_FAILED: 'the storage engine reported an error that is not part of the contract',
+  // Tenancy.
+  ERR_TENANT_NAME_INVALID: 'a tenant name is empty, longer than 255 bytes, or holds control characters',
+  ERR_TENANT_EXISTS: 'a tenant with that name already exists',
+  ERR_TENANT_NOT_FOUND: 'no tenant has that name',
+  ERR_TENANT_NOT_EMPTY: 'the tenant still holds data; delete it with force to remove the data too',
+  ERR_TENANT_LIMIT_INVALID: 'a listing limit is not a positive whole number',
+  // Command line.
+  ERR_CLI_INVALID_ARGUMENT: 'a command-line argument could not be parsed',
+} as const;
+
+/** The union of every stable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Options accepted by {@link StrataError}. */
+export interface StrataErrorOptions {
+  /** Structured facts about the failure (never secrets): shown to API callers. */
+  readonly details?: Readonly<Record<string, unknown>>;
+  /** The underlying error, kept for logs. */
+  readonly cause?: unknown;
+}
+
+/**
+ * The base class of every error Strata reports with a stable code.
+ *
+ * @example
+ * try { await db.transact(tx => …) } catch (err) {
+ *   if (err instanceof StrataError && err.code === 'ERR_KV_KEY_TOO_LARGE') …
+ * }
+ */
+export class StrataError<C extends ErrorCode = ErrorCode> extends Error {
+  override readonly name = 'StrataError';
+  readonly code: C;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: C, message: string, options: StrataErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+/** True when `err` is a StrataError, optionally with one of the given codes. */
+export function isStrataError(err: unknown, ...codes: ErrorCode[]): err is StrataError {
+  return err instanceof StrataError && (codes.length === 0 || codes.includes(err.code));
+}
