@@ -32,3 +32,11 @@ export function hasPrefix(key: Uint8Array, prefix: Uint8Array): boolean {
   for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
   return true;
 }
+
+/**
+ * A copy of `bytes` that shares no memory with it. (`Buffer#slice` returns a view, so `.slice()`
+ * on a caller's Buffer would not protect a buffered write from later changes to it.)
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}

@@ -1,0 +1,185 @@
+import type { Database as LmdbDatabase, RootDatabase } from 'lmdb';
+import { StrataError } from '../../errors.js';
+import { kvError } from '../kv-errors.js';
+import { WriteSet, type ReadSet } from './conflicts.js';
+import { encodeVersion, fromKstr, VERSION_KEY } from './stored-keys.js';
+import { applyAdds, type WriteBuffer } from './write-buffer.js';
+
+/** One transaction asking to commit. */
+export interface CommitRequest {
+  readonly readVersion: number;
+  readonly reads: ReadSet;
+  readonly writes: WriteBuffer;
+}
+
+interface Batch {
+  readonly version: number;
+  readonly writeSet: WriteSet;
+  readonly requests: CommitRequest[];
+  /** When the batch became durable (ms); undefined while it is pending or in flight. */
+  durableAt: number | undefined;
+  readonly done: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Resolves commits against recent writes and writes them durably in groups.
+ *
+ * Resolution is FoundationDB's: a transaction that read (without `snapshot`) anything a batch with
+ * a newer version wrote is refused with a retryable conflict. Accepted transactions join the
+ * pending batch at once, so transactions later in the same batch conflict with earlier ones.
+ *
+ * Group commit: while one batch is being written, every accepted transaction joins the next one;
+ * each batch is a single durable LMDB write transaction, and every commit in it is acknowledged
+ * only when LMDB reports it synced (the environment runs without `overlappingSync`, so a commit is
+ * visible only once durable).
+ */
+export class Committer {
+  readonly #data: LmdbDatabase<Buffer, Buffer>;
+  readonly #meta: LmdbDatabase<Buffer, Buffer>;
+  readonly #env: RootDatabase<Buffer, Buffer>;
+  readonly #windowMs: number;
+  readonly #now: () => number;
+  /** Batches that may still conflict with a live transaction, oldest first. */
+  #history: Batch[] = [];
+  /** Transactions that read below this version can no longer be checked. */
+  #horizon = 0;
+  #lastVersion: number;
+  #pending: Batch | null = null;
+  #writing: Promise<void> | null = null;
+  #scheduled = false;
+
+  constructor(options: {
+    env: RootDatabase<Buffer, Buffer>;
+    data: LmdbDatabase<Buffer, Buffer>;
+    meta: LmdbDatabase<Buffer, Buffer>;
+    lastVersion: number;
+    windowMs: number;
+    now: () => number;
+  }) {
+    this.#env = options.env;
+    this.#data = options.data;
+    this.#meta = options.meta;
+    this.#lastVersion = options.lastVersion;
+    this.#horizon = options.lastVersion;
+    this.#windowMs = options.windowMs;
+    this.#now = options.now;
+  }
+
+  /** Resolve `request` and, if it does not conflict, wait until its batch is durable. */
+  commit(request: CommitRequest): Promise<void> {
+    this.#prune();
+    if (request.readVersion < this.#horizon) {
+      return Promise.reject(kvError('ERR_KV_TRANSACTION_TOO_OLD', 'the transaction read data older than the MVCC window'));
+    }
+    for (let i = this.#history.length - 1; i >= 0; i--) {
+      const batch = this.#history[i] as Batch;
+      if (batch.version <= request.readVersion) break;
+      if (batch.writeSet.intersects(request.reads)) {
+        return Promise.reject(
+          kvError('ERR_KV_NOT_COMMITTED', 'the transaction conflicted with a concurrent commit', { conflictingVersion: batch.version }),
+        );
+      }
+    }
+    const batch = (this.#pending ??= this.#newBatch());
+    batch.requests.push(request);
+    recordWrites(batch.writeSet, request.writes);
+    this.#schedule();
+    return batch.done;
+  }
+
+  /** The newest version handed to a batch: a transaction with no reads commits as of it. */
+  get latestVersion(): number {
+    return this.#lastVersion;
+  }
+
+  /** Wait for every accepted commit to be written. */
+  async drain(): Promise<void> {
+    while (this.#writing !== null || this.#pending !== null) {
+      if (this.#writing === null) this.#flush();
+      await this.#writing;
+    }
+  }
+
+  #newBatch(): Batch {
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Acknowledgement is what callers await; a failed batch must not become an unhandled rejection
+    // for a caller that has already gone.
+    done.catch(() => {});
+    const batch: Batch = { version: ++this.#lastVersion, writeSet: new WriteSet(), requests: [], durableAt: undefined, done, resolve, reject };
+    this.#history.push(batch);
+    return batch;
+  }
+
+  #schedule(): void {
+    if (this.#writing !== null || this.#scheduled) return;
+    // Let every transaction that commits in this event turn join the first batch too.
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#writing === null) this.#flush();
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    if (batch === null) return;
+    this.#pending = null;
+    this.#writing = this.#write(batch).finally(() => {
+      this.#writing = null;
+      if (this.#pending !== null) this.#flush();
+    });
+  }
+
+  async #write(batch: Batch): Promise<void> {
+    try {
+      await this.#env.transaction(() => {
+        for (const request of batch.requests) this.#apply(request.writes);
+        this.#meta.putSync(VERSION_KEY, encodeVersion(batch.version));
+      });
+      batch.durableAt = this.#now();
+      batch.resolve();
+    } catch (cause) {
+      batch.durableAt = this.#now();
+      batch.reject(new StrataError('ERR_KV_ENGINE_FAILED', 'the embedded engine failed to write a commit', { cause }));
+    }
+  }
+
+  /** Apply one transaction's writes inside the LMDB write transaction. */
+  #apply(writes: WriteBuffer): void {
+    const data = this.#data;
+    for (const [begin, end] of writes.cleared) {
+      const doomed = [...data.getKeys({ start: fromKstr(begin), end: fromKstr(end) })];
+      for (const key of doomed) data.removeSync(key);
+    }
+    for (const [k, w] of writes.points) {
+      const key = fromKstr(k);
+      if (w.kind === 'set') data.putSync(key, Buffer.from(w.value.buffer, w.value.byteOffset, w.value.byteLength));
+      else if (w.kind === 'clear') data.removeSync(key);
+      else data.putSync(key, Buffer.from(applyAdds(data.get(key), w.params)));
+    }
+  }
+
+  /** Forget batches no live transaction can conflict with (durable for longer than the window). */
+  #prune(): void {
+    const cutoff = this.#now() - this.#windowMs;
+    let n = 0;
+    for (const batch of this.#history) {
+      if (batch.durableAt === undefined || batch.durableAt >= cutoff) break;
+      this.#horizon = batch.version;
+      n++;
+    }
+    if (n > 0) this.#history.splice(0, n);
+  }
+}
+
+function recordWrites(set: WriteSet, writes: WriteBuffer): void {
+  for (const k of writes.points.keys()) set.addPoint(k);
+  for (const [b, e] of writes.cleared) set.addRange(b, e);
+}

@@ -1,0 +1,84 @@
+import { mkdir } from 'node:fs/promises';
+import { open as openLmdb, type Database as LmdbDatabase, type RootDatabase } from 'lmdb';
+import { StrataError } from '../../errors.js';
+import { LIMITS } from '../limits.js';
+import type { Engine, EngineTransaction } from '../types.js';
+import { Committer } from './committer.js';
+import { lockDataDir, type DataDirLock } from './lock.js';
+import { DATA_DB_NAME, decodeVersion, META_DB_NAME, VERSION_KEY } from './stored-keys.js';
+import { EmbeddedTransaction, type EmbeddedContext } from './transaction.js';
+
+/** Options of the embedded engine. */
+export interface EmbeddedOptions {
+  /** The directory holding the LMDB environment (created if missing). */
+  readonly dataDir: string;
+  /**
+   * The MVCC window in ms (default 5000, FoundationDB's). Tests shorten it to reach
+   * `ERR_KV_TRANSACTION_TOO_OLD` quickly.
+   */
+  readonly mvccWindowMs?: number;
+  /** The clock, in ms. */
+  readonly now?: () => number;
+}
+
+const LMDB_OPTIONS = {
+  keyEncoding: 'binary',
+  encoding: 'binary',
+  // Visible only once durable: a read never sees a commit that a power loss could take back.
+  overlappingSync: false,
+  // Each open transaction pins a reader slot while its snapshot is live.
+  maxReaders: 1024,
+} as const;
+
+/** Open the embedded engine on `options.dataDir`. */
+export async function openEmbeddedEngine(options: EmbeddedOptions): Promise<Engine> {
+  await mkdir(options.dataDir, { recursive: true });
+  const lock = await lockDataDir(options.dataDir);
+  try {
+    const env = openLmdb<Buffer, Buffer>({ path: options.dataDir, ...LMDB_OPTIONS });
+    const data = env.openDB<Buffer, Buffer>(DATA_DB_NAME, LMDB_OPTIONS);
+    const meta = env.openDB<Buffer, Buffer>(META_DB_NAME, LMDB_OPTIONS);
+    return new EmbeddedEngine(env, data, meta, lock, options);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+class EmbeddedEngine implements Engine {
+  readonly name = 'embedded';
+  readonly #env: RootDatabase<Buffer, Buffer>;
+  readonly #lock: DataDirLock;
+  readonly #ctx: EmbeddedContext;
+  readonly #committer: Committer;
+  #closed = false;
+
+  constructor(
+    env: RootDatabase<Buffer, Buffer>,
+    data: LmdbDatabase<Buffer, Buffer>,
+    meta: LmdbDatabase<Buffer, Buffer>,
+    lock: DataDirLock,
+    options: EmbeddedOptions,
+  ) {
+    this.#env = env;
+    this.#lock = lock;
+    const now = options.now ?? Date.now;
+    const windowMs = options.mvccWindowMs ?? LIMITS.mvccWindowMs;
+    const committer = new Committer({ env, data, meta, lastVersion: decodeVersion(meta.get(VERSION_KEY)), windowMs, now });
+    this.#committer = committer;
+    this.#ctx = { env, data, meta, committer, windowMs, now, latestVersion: () => committer.latestVersion };
+  }
+
+  createTransaction(deadline: number | undefined): EngineTransaction {
+    if (this.#closed) throw new StrataError('ERR_KV_DATABASE_CLOSED', 'the database is closed');
+    return new EmbeddedTransaction(this.#ctx, deadline);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#committer.drain();
+    await this.#env.close();
+    await this.#lock.release();
+  }
+}
