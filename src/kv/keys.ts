@@ -21,7 +21,7 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
   let n = prefix.length;
   while (n > 0 && prefix[n - 1] === 0xff) n--;
   if (n === 0) throw new RangeError('a prefix of only \\xff bytes has no end');
-  const out = prefix.slice(0, n);
+  const out = new Uint8Array(prefix.subarray(0, n)); // a copy: Buffer#slice would alias the caller's prefix
   out[n - 1] = (out[n - 1] as number) + 1;
   return out;
 }
