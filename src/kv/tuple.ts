@@ -7,8 +7,11 @@ import * as fdbTuple from 'fdb-tuple';
  * part of every key on disk, so a change here would silently orphan existing data.
  */
 
-/** A value a tuple may hold. Integers beyond 2^53 come back as `bigint`. */
-export type TupleItem = fdbTuple.TupleItem;
+/**
+ * A value a tuple may hold: null, bytes (any Uint8Array), string, number, bigint, boolean, a
+ * nested tuple, or fdb-tuple's typed forms (uuid, float). Integers beyond 2^53 decode as `bigint`.
+ */
+export type TupleItem = Exclude<fdbTuple.TupleItem, readonly unknown[]> | Uint8Array | readonly TupleItem[];
 export type Tuple = TupleItem[];
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -16,12 +19,16 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /** Convert Uint8Array members to Buffers, which is what fdb-tuple recognises as byte strings. */
-function normalize(items: readonly TupleItem[]): TupleItem[] {
-  return items.map(item => {
+function normalize(items: readonly TupleItem[]): fdbTuple.TupleItem[] {
+  return items.map((item): fdbTuple.TupleItem => {
     if (item instanceof Uint8Array) return asBuffer(item);
-    if (Array.isArray(item)) return normalize(item);
+    if (isTuple(item)) return normalize(item);
     return item;
   });
+}
+
+function isTuple(item: TupleItem): item is readonly TupleItem[] {
+  return Array.isArray(item);
 }
 
 /** Encode a tuple. Strings are Unicode strings (code 0x02); byte arrays are byte strings (0x01). */

@@ -15,25 +15,28 @@ function isSystemKey(key: Uint8Array): boolean {
   return key.length > 0 && key[0] === SYSTEM_KEY_PREFIX;
 }
 
-/** A key for a point operation: within the size limit and below `\xff`. */
-export function checkKey(key: Uint8Array): void {
+/**
+ * A key for a point operation: within the size limit and below `\xff`. `limit` is lower than the
+ * contract's for a view that prefixes keys (a tenant), so errors state the caller's own limit.
+ */
+export function checkKey(key: Uint8Array, limit: number = LIMITS.keySize): void {
   assertBytes('key', key);
-  if (key.length > LIMITS.keySize) {
-    throw kvError('ERR_KV_KEY_TOO_LARGE', `key is ${key.length} bytes; the limit is ${LIMITS.keySize}`, {
-      size: key.length,
-      limit: LIMITS.keySize,
-    });
+  if (key.length > limit) {
+    throw kvError('ERR_KV_KEY_TOO_LARGE', `key is ${key.length} bytes; the limit is ${limit}`, { size: key.length, limit });
   }
   if (isSystemKey(key)) throw kvError('ERR_KV_KEY_OUTSIDE_LEGAL_RANGE', 'keys at or beyond \\xff are reserved');
 }
 
-/** A range bound: may be `\xff` itself (the end of the legal keyspace) but nothing beyond. */
-export function checkRangeBound(key: Uint8Array): void {
+/**
+ * A range bound: may be `\xff` itself (the end of the legal keyspace) but nothing beyond, and may be
+ * one byte longer than the longest key, so that the range just past a longest key can be named.
+ */
+export function checkRangeBound(key: Uint8Array, keyLimit: number = LIMITS.keySize): void {
   assertBytes('range bound', key);
-  if (key.length > LIMITS.keySize + 1) {
-    throw kvError('ERR_KV_KEY_TOO_LARGE', `range bound is ${key.length} bytes; the limit is ${LIMITS.keySize + 1}`, {
+  if (key.length > keyLimit + 1) {
+    throw kvError('ERR_KV_KEY_TOO_LARGE', `range bound is ${key.length} bytes; the limit is ${keyLimit + 1}`, {
       size: key.length,
-      limit: LIMITS.keySize + 1,
+      limit: keyLimit + 1,
     });
   }
   if (isSystemKey(key) && key.length > 1) {

@@ -26,6 +26,8 @@ conformance('limits and their error codes', (ctx, engine) => {
     expect(kvs).toHaveLength(1);
     const reversed = await ctx.db.transact(tx => tx.getRange(ctx.k(''), ctx.k(new Uint8Array(room + 1).fill(7)), { reverse: true }));
     expect(reversed.kvs).toHaveLength(1);
+    await ctx.db.transact(async tx => tx.clearRange(longest, ctx.k(new Uint8Array(room + 1).fill(7))));
+    expect(await ctx.db.transact(tx => tx.get(longest))).toBeUndefined();
   });
 
   it('accepts a 100,000-byte value and refuses one byte more with ERR_KV_VALUE_TOO_LARGE (2103)', async () => {

@@ -2,7 +2,7 @@ import type { Database as LmdbDatabase, RootDatabase } from 'lmdb';
 import { StrataError } from '../../errors.js';
 import { kvError } from '../kv-errors.js';
 import { WriteSet, type ReadSet } from './conflicts.js';
-import { encodeVersion, fromKstr, VERSION_KEY } from './stored-keys.js';
+import { encodeVersion, fromKstr, inStoredRange, lmdbRange, VERSION_KEY } from './stored-keys.js';
 import { applyAdds, type WriteBuffer } from './write-buffer.js';
 
 /** One transaction asking to commit. */
@@ -155,7 +155,11 @@ export class Committer {
   #apply(writes: WriteBuffer): void {
     const data = this.#data;
     for (const [begin, end] of writes.cleared) {
-      const doomed = [...data.getKeys({ start: fromKstr(begin), end: fromKstr(end) })];
+      const sb = fromKstr(begin);
+      const se = fromKstr(end);
+      const { options, exact } = lmdbRange(sb, se, false);
+      // Collected first: removing keys while a cursor walks them is not safe in LMDB.
+      const doomed = [...data.getKeys(options)].filter(key => exact || inStoredRange(key, sb, se));
       for (const key of doomed) data.removeSync(key);
     }
     for (const [k, w] of writes.points) {

@@ -53,3 +53,31 @@ export function decodeVersion(bytes: Uint8Array | undefined): number {
   if (bytes === undefined) return 0;
   return Number(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readBigUInt64BE());
 }
+
+/** How to ask LMDB for the stored keys in [sb, se). */
+export interface LmdbRange {
+  readonly options: { start: Buffer; end: Buffer; reverse?: boolean; exclusiveStart?: boolean; inclusiveEnd?: boolean };
+  /** When false, LMDB may return keys outside [sb, se) that the caller must drop (see below). */
+  readonly exact: boolean;
+}
+
+/**
+ * LMDB range options for [sb, se), forwards or backwards. A bound one byte longer than LMDB's key
+ * limit (the end of the range just past a longest key) cannot be passed to LMDB: it is cut to the
+ * limit, both ends are made inclusive, and `exact` is false so the caller filters the rows. (No
+ * stored key is longer than the limit, so the cut bound itself is the only extra key it can see.)
+ */
+export function lmdbRange(sb: Buffer, se: Buffer, reverse: boolean): LmdbRange {
+  const lo = sb.length > LMDB_MAX_KEY_SIZE ? sb.subarray(0, LMDB_MAX_KEY_SIZE) : sb;
+  const hi = se.length > LMDB_MAX_KEY_SIZE ? se.subarray(0, LMDB_MAX_KEY_SIZE) : se;
+  const exact = lo === sb && hi === se;
+  const options = reverse
+    ? { start: hi, end: lo, reverse: true, exclusiveStart: exact, inclusiveEnd: true }
+    : { start: lo, end: hi, inclusiveEnd: !exact };
+  return { options, exact };
+}
+
+/** True when stored key `key` lies in [sb, se). */
+export function inStoredRange(key: Buffer, sb: Buffer, se: Buffer): boolean {
+  return Buffer.compare(key, sb) >= 0 && Buffer.compare(key, se) < 0;
+}

@@ -5,7 +5,7 @@ import { kvError } from '../kv-errors.js';
 import type { EngineTransaction, KeyValue, RangeOptions, RangeResult, ReadOptions } from '../types.js';
 import { checkKey, checkLimit, checkRangeBound, checkValue, compareKeys } from '../validate.js';
 import type { Committer } from './committer.js';
-import { decodeVersion, LMDB_MAX_KEY_SIZE, storedKey, toKstr, userKey, VERSION_KEY } from './stored-keys.js';
+import { decodeVersion, inStoredRange, lmdbRange, storedKey, toKstr, userKey, VERSION_KEY } from './stored-keys.js';
 import { applyAdds, WriteBuffer } from './write-buffer.js';
 
 /** What every transaction of one embedded engine shares. */
@@ -183,19 +183,11 @@ export class EmbeddedTransaction implements EngineTransaction {
     return rows;
   }
 
-  /**
-   * The snapshot's entries in [sb, se). A bound one byte longer than LMDB's key limit (the end of a
-   * longest key's range) cannot be passed to LMDB: it is cut to the limit and the rows filtered.
-   */
+  /** The snapshot's entries in [sb, se). */
   #iterate(snapshot: LmdbReadTxn, sb: Buffer, se: Buffer, reverse: boolean): Iterable<{ key: Buffer; value: Buffer }> {
-    const lo = sb.length > LMDB_MAX_KEY_SIZE ? sb.subarray(0, LMDB_MAX_KEY_SIZE) : sb;
-    const hi = se.length > LMDB_MAX_KEY_SIZE ? se.subarray(0, LMDB_MAX_KEY_SIZE) : se;
-    const approx = lo !== sb || hi !== se;
-    const rows = reverse
-      ? this.#ctx.data.getRange({ start: hi, end: lo, reverse: true, exclusiveStart: !approx, inclusiveEnd: true, transaction: snapshot })
-      : this.#ctx.data.getRange({ start: lo, end: hi, inclusiveEnd: approx, transaction: snapshot });
-    if (!approx) return rows;
-    return rows.filter(({ key }) => Buffer.compare(key, sb) >= 0 && Buffer.compare(key, se) < 0);
+    const { options, exact } = lmdbRange(sb, se, reverse);
+    const rows = this.#ctx.data.getRange({ ...options, transaction: snapshot });
+    return exact ? rows : rows.filter(({ key }) => inStoredRange(key, sb, se));
   }
 
   #takeSnapshot(): LmdbReadTxn {

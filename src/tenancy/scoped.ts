@@ -1,0 +1,68 @@
+import { concatBytes, hasPrefix } from '../kv/keys.js';
+import type { KeyValue, RangeOptions, RangeResult, ReadOptions, Transaction } from '../kv/types.js';
+import { checkKey, checkRangeBound } from '../kv/validate.js';
+import { TENANT_KEY_SIZE_LIMIT } from './layout.js';
+
+/**
+ * A transaction confined to one tenant's keyspace. Every key the caller names is validated as a
+ * key of the tenant's own legal keyspace [``, `\xff`) and then put behind the tenant's prefix, so
+ * whatever bytes arrive, every key and range reaching the engine lies within
+ * [prefix, prefix + `\xff`]: nothing outside the tenant can be read, written or cleared.
+ * Keys coming back have the prefix removed; the tenant never sees it.
+ */
+export class TenantTransaction implements Transaction {
+  readonly #tx: Transaction;
+  readonly #prefix: Uint8Array;
+
+  constructor(tx: Transaction, prefix: Uint8Array) {
+    this.#tx = tx;
+    this.#prefix = Uint8Array.from(prefix);
+  }
+
+  get(key: Uint8Array, options?: ReadOptions): Promise<Uint8Array | undefined> {
+    try {
+      return this.#tx.get(this.#key(key), options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async getRange(begin: Uint8Array, end: Uint8Array, options?: RangeOptions): Promise<RangeResult> {
+    const { kvs, more } = await this.#tx.getRange(this.#bound(begin), this.#bound(end), options);
+    const n = this.#prefix.length;
+    return {
+      kvs: kvs.map(({ key, value }): KeyValue => {
+        // Cannot happen while the bounds are prefixed; checked so a bug fails loudly, not leaks.
+        if (!hasPrefix(key, this.#prefix)) throw new Error('tenant range read returned a key outside the tenant');
+        return { key: key.subarray(n), value };
+      }),
+      more,
+    };
+  }
+
+  set(key: Uint8Array, value: Uint8Array): void {
+    this.#tx.set(this.#key(key), value);
+  }
+
+  clear(key: Uint8Array): void {
+    this.#tx.clear(this.#key(key));
+  }
+
+  clearRange(begin: Uint8Array, end: Uint8Array): void {
+    this.#tx.clearRange(this.#bound(begin), this.#bound(end));
+  }
+
+  add(key: Uint8Array, param: Uint8Array): void {
+    this.#tx.add(this.#key(key), param);
+  }
+
+  #key(key: Uint8Array): Uint8Array {
+    checkKey(key, TENANT_KEY_SIZE_LIMIT);
+    return concatBytes(this.#prefix, key);
+  }
+
+  #bound(key: Uint8Array): Uint8Array {
+    checkRangeBound(key, TENANT_KEY_SIZE_LIMIT);
+    return concatBytes(this.#prefix, key);
+  }
+}
