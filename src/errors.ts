@@ -15,6 +15,7 @@
 export const ERROR_CODES = {
   // Key-value contract (FoundationDB's error numbers are in `details.fdbCode`).
   ERR_KV_NOT_COMMITTED: 'the transaction conflicted with another one and was not committed (retryable)',
+  ERR_KV_CLUSTER_BUSY: 'FoundationDB asked the client to back off and retry (throttled or behind; retryable)',
   ERR_KV_COMMIT_UNKNOWN: 'the commit may or may not have happened (retryable; make transactions idempotent)',
   ERR_KV_TRANSACTION_TOO_OLD: 'the transaction is older than the 5-second MVCC window (retryable)',
   ERR_KV_TRANSACTION_TIMED_OUT: 'the transaction ran past the timeout it was given',

@@ -19,3 +19,19 @@ export { isRetryable } from './kv/transact.js';
 export { pack, unpack, tupleRange, type Tuple, type TupleItem } from './kv/tuple.js';
 export { Subspace } from './kv/subspace.js';
 export { concatBytes, keyAfter, prefixEnd } from './kv/keys.js';
+export { VERSION } from './version.js';
+export { tenantHandle, type TenantHandle } from './tenancy/tenant.js';
+export { TenantTransaction } from './tenancy/scoped.js';
+export {
+  countTenants,
+  createTenant,
+  deleteTenant,
+  getTenant,
+  listTenants,
+  renameTenant,
+  requireTenant,
+  tenantIdHex,
+  type ListTenantsOptions,
+  type TenantInfo,
+} from './tenancy/registry.js';
+export { TENANT_KEY_SIZE_LIMIT } from './tenancy/layout.js';

@@ -24,6 +24,7 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_KV_NOT_COMMITTED',
   'ERR_KV_TRANSACTION_TOO_OLD',
   'ERR_KV_COMMIT_UNKNOWN',
+  'ERR_KV_CLUSTER_BUSY',
 ]);
 
 /** A contract error with FoundationDB's number and any extra details. */

@@ -23,11 +23,20 @@ const CONTRACT_CODE_BY_FDB_CODE: ReadonlyMap<number, FdbContractCode> = new Map(
  *
  * @example
  * contractCodeForFdb(1020) // 'ERR_KV_NOT_COMMITTED'
- * contractCodeForFdb(1009) // undefined (future_version: reported as ERR_KV_ENGINE_FAILED)
+ * contractCodeForFdb(1009) // undefined (future_version: reported as ERR_KV_CLUSTER_BUSY)
  */
 export function contractCodeForFdb(fdbCode: number): FdbContractCode | undefined {
   return CONTRACT_CODE_BY_FDB_CODE.get(fdbCode);
 }
+
+/**
+ * FDB errors its own `on_error` retries that the contract has no specific code for: the cluster is
+ * behind or throttling (future_version 1009, process_behind 1037, cluster_version_changed 1039,
+ * proxy_memory_limit_exceeded 1042, batch_transaction_throttled 1051,
+ * grv_proxy_memory_limit_exceeded 1078, tag_throttled 1213). Reported as the retryable
+ * `ERR_KV_CLUSTER_BUSY` so the shared retry loop backs off and retries them as FDB would.
+ */
+export const BUSY_FDB_CODES: ReadonlySet<number> = new Set([1009, 1037, 1039, 1042, 1051, 1078, 1213]);
 
 /**
  * The StrataError for FDB error `fdbCode` with FDB's `description`: the contract's code when there is
@@ -37,6 +46,9 @@ export function fdbErrorToStrata(fdbCode: number, description: string, cause?: u
   const message = `FoundationDB error ${fdbCode}: ${description}`;
   const code = contractCodeForFdb(fdbCode);
   if (code === undefined) {
+    if (BUSY_FDB_CODES.has(fdbCode)) {
+      return new StrataError('ERR_KV_CLUSTER_BUSY', message, { details: { fdbCode, retryable: true }, cause });
+    }
     return new StrataError('ERR_KV_ENGINE_FAILED', message, { details: { fdbCode }, cause });
   }
   const err = kvError(code, message);
