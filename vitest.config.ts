@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: keep file-level parallelism modest so timing-sensitive tests stay honest.
     maxWorkers: 2,
+    globalSetup: ['./test/global-setup.ts'],
+    reporters: ['default', './test/reporters/summary.ts'],
   },
 });
