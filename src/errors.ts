@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   ERR_KV_TRANSACTION_CLOSED: 'the transaction was used after it committed or was cancelled',
   ERR_KV_DATABASE_CLOSED: 'the database was used after it was closed',
   ERR_KV_DATA_DIR_LOCKED: 'another process holds the data directory',
+  ERR_KV_STORE_NOT_FOUND: 'the data directory holds no store, and the caller asked not to create one',
   ERR_KV_ENGINE_UNAVAILABLE: 'the storage engine cannot be loaded on this machine',
   ERR_KV_ENGINE_FAILED: 'the storage engine reported an error that is not part of the contract',
   // Tenancy.

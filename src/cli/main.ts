@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isStrataError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { kvCommand } from './commands/kv.js';
-import { statusCommand } from './commands/status.js';
+import { initCommand, statusCommand } from './commands/status.js';
 import { tenantCommand } from './commands/tenant.js';
 import { processOutput, type Output } from './output.js';
 
@@ -17,6 +17,7 @@ export function buildProgram(output: Output = processOutput): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: s => output.out(s.trimEnd()), writeErr: s => output.err(s.trimEnd()) })
     .exitOverride()
+    .addCommand(initCommand(output))
     .addCommand(statusCommand(output))
     .addCommand(tenantCommand(output))
     .addCommand(kvCommand(output));

@@ -1,5 +1,5 @@
 import { StrataError } from '../errors.js';
-import { RETRYABLE_CODES } from './kv-errors.js';
+import { kvError, RETRYABLE_CODES } from './kv-errors.js';
 import type { Engine, TransactOptions, Transaction } from './types.js';
 
 const DEFAULT_RETRY_LIMIT = 100;
@@ -35,10 +35,16 @@ export async function runTransaction<T>(
       await tx.commit();
       return result;
     } catch (err) {
-      tx.cancel();
+      try {
+        tx.cancel();
+      } catch {
+        // Releasing a failed transaction must never hide why it failed.
+      }
       if (!isRetryable(err) || attempt >= retryLimit) throw err;
       const pause = Math.min(delay, maxDelay) * (0.5 + Math.random() / 2);
-      if (deadline !== undefined && Date.now() + pause >= deadline) throw err;
+      if (deadline !== undefined && Date.now() + pause >= deadline) {
+        throw kvError('ERR_KV_TRANSACTION_TIMED_OUT', 'the transaction timed out while retrying', { lastError: (err as StrataError).code });
+      }
       await new Promise<void>(resolve => setTimeout(resolve, pause));
       delay *= 2;
     }

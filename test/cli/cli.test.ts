@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.js';
@@ -25,7 +26,10 @@ describe('strata CLI', () => {
   let dir: string;
   let remove: () => Promise<void>;
   const d = () => ['--data-dir', dir];
-  beforeEach(async () => ({ dir, remove } = await tempDir('strata-cli')));
+  beforeEach(async () => {
+    ({ dir, remove } = await tempDir('strata-cli'));
+    expect((await strata(['init', ...d()])).stdout).toBe(`Created an empty store in ${dir}\n`);
+  });
   afterEach(async () => remove());
 
   it('manages tenants: create, get, list, rename, delete', async () => {
@@ -104,8 +108,19 @@ describe('strata CLI', () => {
 
   it('says what to install when --cluster-file is used without the FoundationDB client', async () => {
     const run = await strata(['status', '--cluster-file', '/nonexistent/fdb.cluster']);
+    // (The data directory made in beforeEach is not involved.)
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^strata: ERR_KV_ENGINE_UNAVAILABLE: .*foundationdb-clients/);
+  });
+
+  it('refuses a directory holding no store, so a mistyped path is an error, and init is idempotent', async () => {
+    const typo = `${dir}/typo`;
+    const run = await strata(['kv', 'get', 'k', '--data-dir', typo]);
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(run.stderr).toBe(`strata: ERR_KV_STORE_NOT_FOUND: no Strata store in ${typo}; create one with \`strata init --data-dir ${typo}\`\n`);
+    expect((await strata(['status', '--data-dir', typo])).code).toBe(1);
+    expect(existsSync(typo)).toBe(false);
+    expect((await strata(['init', ...d()])).stdout).toBe(`${dir} already holds a store\n`);
   });
 
   it('uses $STRATA_DATA_DIR when no flag is given', async () => {
@@ -115,6 +130,7 @@ describe('strata CLI', () => {
 
   it.each([
     [[]],
+    [['init']],
     [['status']],
     [['tenant']],
     [['tenant', 'create']],

@@ -1,14 +1,9 @@
 import { expect, it } from 'vitest';
 import type { Transaction } from '../../src/kv/types.js';
 import { readU64, sleep, u64 } from '../helpers/bytes.js';
+import { gate } from '../helpers/gate.js';
 import { conformance } from './setup.js';
 
-/** A promise and its resolver, to line two transactions up at a chosen point. */
-function gate(): { open: () => void; wait: Promise<void> } {
-  let open!: () => void;
-  const wait = new Promise<void>(resolve => (open = resolve));
-  return { open, wait };
-}
 
 conformance('isolation', ctx => {
   it('two read-modify-writes of one key: one commits first, the other retries and sees its value', async () => {
@@ -55,6 +50,39 @@ conformance('isolation', ctx => {
     await reader;
     expect(attempts).toBe(2);
     expect(await ctx.db.transact(async tx => readU64(await tx.get(ctx.k('count'))))).toBe(1n);
+  });
+
+  it('a limited read that reports more conflicts with removing the row behind `more` (no write skew)', async () => {
+    await ctx.db.transact(async tx => {
+      tx.set(ctx.k('r/a'), u64(1));
+      tx.set(ctx.k('r/b'), u64(1));
+    });
+    let attempts = 0;
+    const read = gate();
+    const removed = gate();
+    // T1: if more rows follow the first, set the flag. T2: if the flag is unset, remove the second row.
+    const t1 = ctx.db.transact(async tx => {
+      attempts++;
+      const { more } = await tx.getRange(ctx.k('r/'), ctx.k('r0'), { limit: 1 });
+      if (attempts === 1) {
+        read.open();
+        await removed.wait;
+      }
+      if (more) tx.set(ctx.k('flag'), u64(1));
+    });
+    await read.wait;
+    await ctx.db.transact(async tx => {
+      if ((await tx.get(ctx.k('flag'))) === undefined) tx.clear(ctx.k('r/b'));
+    });
+    removed.open();
+    await t1;
+    // Serially, either the flag is unset and r/b gone, or the flag set and r/b kept: never both.
+    const state = await ctx.db.transact(async tx => ({
+      flag: (await tx.get(ctx.k('flag'))) !== undefined,
+      rows: (await tx.getRange(ctx.k('r/'), ctx.k('r0'))).kvs.length,
+    }));
+    expect(attempts).toBe(2);
+    expect(state).toEqual({ flag: false, rows: 1 });
   });
 
   it('snapshot reads add no conflict', async () => {

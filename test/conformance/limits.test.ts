@@ -1,6 +1,8 @@
 import { expect, it } from 'vitest';
 import { LIMITS } from '../../src/kv/limits.js';
-import { enc, sleep } from '../helpers/bytes.js';
+import type { TransactOptions } from '../../src/kv/types.js';
+import { enc, readU64, sleep, u64 } from '../helpers/bytes.js';
+import { gate } from '../helpers/gate.js';
 import { conformance } from './setup.js';
 
 conformance('limits and their error codes', (ctx, engine) => {
@@ -112,21 +114,52 @@ conformance('limits and their error codes', (ctx, engine) => {
     expect(await ctx.db.transact(tx => tx.get(ctx.k('y')))).toBeUndefined();
   }, 30_000);
 
-  it('gives up after retryLimit retries of a conflict and throws ERR_KV_NOT_COMMITTED (1020)', async () => {
+  it('keeps a transaction that became too old failed for good, so a caught error cannot lead to a lost update', async () => {
+    await ctx.db.transact(async tx => tx.set(ctx.k('x'), u64(0)));
+    const read = gate();
+    const written = gate();
+    const t1 = ctx.db.transact(
+      async tx => {
+        const x = readU64(await tx.get(ctx.k('x')));
+        read.open();
+        await written.wait;
+        await sleep(engine.mvccWindowMs + 300);
+        // A careless caller swallows the error and carries on.
+        await tx.get(ctx.k('y')).catch(() => undefined);
+        await expect(tx.get(ctx.k('y'))).rejects.toMatchObject({ code: 'ERR_KV_TRANSACTION_TOO_OLD' });
+        tx.set(ctx.k('x'), u64(x + 1n));
+      },
+      { retryLimit: 0 },
+    );
+    await read.wait;
+    await ctx.db.transact(async tx => tx.set(ctx.k('x'), u64(5)));
+    written.open();
+    await expect(t1).rejects.toMatchObject({ code: 'ERR_KV_TRANSACTION_TOO_OLD' });
+    expect(await ctx.db.transact(async tx => readU64(await tx.get(ctx.k('x'))))).toBe(5n);
+  }, 30_000);
+
+  /** A transaction that conflicts on every attempt: another one changes what it read, every time. */
+  function alwaysConflicting(options: TransactOptions): { run: Promise<void>; attempts: () => number } {
     let attempts = 0;
-    await expect(
-      ctx.db.transact(
-        async tx => {
-          attempts++;
-          await tx.get(ctx.k('hot'));
-          // Another transaction changes what this one read, every time.
-          await ctx.db.transact(async other => other.set(ctx.k('hot'), enc(String(attempts))));
-          tx.set(ctx.k('mine'), enc('x'));
-        },
-        { retryLimit: 2 },
-      ),
-    ).rejects.toMatchObject({ code: 'ERR_KV_NOT_COMMITTED', details: { fdbCode: 1020, retryable: true } });
-    expect(attempts).toBe(3);
+    const run = ctx.db.transact(async tx => {
+      attempts++;
+      await tx.get(ctx.k('hot'));
+      await ctx.db.transact(async other => other.set(ctx.k('hot'), enc(String(attempts))));
+      tx.set(ctx.k('mine'), enc('x'));
+    }, options);
+    return { run, attempts: () => attempts };
+  }
+
+  it('reports ERR_KV_TRANSACTION_TIMED_OUT, not the last conflict, when retries run past the timeout', async () => {
+    const t = alwaysConflicting({ timeoutMs: 250 });
+    await expect(t.run).rejects.toMatchObject({ code: 'ERR_KV_TRANSACTION_TIMED_OUT' });
+    expect(t.attempts()).toBeGreaterThan(1);
+  });
+
+  it('gives up after retryLimit retries of a conflict and throws ERR_KV_NOT_COMMITTED (1020)', async () => {
+    const t = alwaysConflicting({ retryLimit: 2 });
+    await expect(t.run).rejects.toMatchObject({ code: 'ERR_KV_NOT_COMMITTED', details: { fdbCode: 1020, retryable: true } });
+    expect(t.attempts()).toBe(3);
     expect(await ctx.db.transact(tx => tx.get(ctx.k('mine')))).toBeUndefined();
   });
 });

@@ -12,15 +12,19 @@ export interface CommitRequest {
   readonly writes: WriteBuffer;
 }
 
+/** A request waiting in a batch, with how to answer it. */
+interface Waiter {
+  readonly request: CommitRequest;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 interface Batch {
   readonly version: number;
   readonly writeSet: WriteSet;
-  readonly requests: CommitRequest[];
+  readonly waiters: Waiter[];
   /** When the batch became durable (ms); undefined while it is pending or in flight. */
   durableAt: number | undefined;
-  readonly done: Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
 }
 
 /**
@@ -49,6 +53,7 @@ export class Committer {
   #pending: Batch | null = null;
   #writing: Promise<void> | null = null;
   #scheduled = false;
+  #closed = false;
 
   constructor(options: {
     env: RootDatabase<Buffer, Buffer>;
@@ -69,6 +74,7 @@ export class Committer {
 
   /** Resolve `request` and, if it does not conflict, wait until its batch is durable. */
   commit(request: CommitRequest): Promise<void> {
+    if (this.#closed) return Promise.reject(new StrataError('ERR_KV_DATABASE_CLOSED', 'the database is closed'));
     this.#prune();
     if (request.readVersion < this.#horizon) {
       return Promise.reject(kvError('ERR_KV_TRANSACTION_TOO_OLD', 'the transaction read data older than the MVCC window'));
@@ -83,10 +89,10 @@ export class Committer {
       }
     }
     const batch = (this.#pending ??= this.#newBatch());
-    batch.requests.push(request);
     recordWrites(batch.writeSet, request.writes);
+    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ request, resolve, reject }));
     this.#schedule();
-    return batch.done;
+    return done;
   }
 
   /** The newest version handed to a batch: a transaction with no reads commits as of it. */
@@ -94,8 +100,13 @@ export class Committer {
     return this.#lastVersion;
   }
 
-  /** Wait for every accepted commit to be written. */
-  async drain(): Promise<void> {
+  /** Refuse further commits and wait for every accepted one to be written. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#drain();
+  }
+
+  async #drain(): Promise<void> {
     while (this.#writing !== null || this.#pending !== null) {
       if (this.#writing === null) this.#flush();
       await this.#writing;
@@ -103,16 +114,7 @@ export class Committer {
   }
 
   #newBatch(): Batch {
-    let resolve!: () => void;
-    let reject!: (err: unknown) => void;
-    const done = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // Acknowledgement is what callers await; a failed batch must not become an unhandled rejection
-    // for a caller that has already gone.
-    done.catch(() => {});
-    const batch: Batch = { version: ++this.#lastVersion, writeSet: new WriteSet(), requests: [], durableAt: undefined, done, resolve, reject };
+    const batch: Batch = { version: ++this.#lastVersion, writeSet: new WriteSet(), waiters: [], durableAt: undefined };
     this.#history.push(batch);
     return batch;
   }
@@ -138,16 +140,31 @@ export class Committer {
   }
 
   async #write(batch: Batch): Promise<void> {
+    const failed = new Map<Waiter, unknown>();
     try {
       await this.#env.transaction(() => {
-        for (const request of batch.requests) this.#apply(request.writes);
+        for (const waiter of batch.waiters) {
+          // Each request in a child transaction: one that fails part-way is rolled back alone
+          // (lmdb-js would otherwise commit whatever a callback wrote before it threw).
+          try {
+            this.#env.childTransaction(() => this.#apply(waiter.request.writes));
+          } catch (cause) {
+            failed.set(waiter, cause);
+          }
+        }
         this.#meta.putSync(VERSION_KEY, encodeVersion(batch.version));
       });
-      batch.durableAt = this.#now();
-      batch.resolve();
     } catch (cause) {
-      batch.durableAt = this.#now();
-      batch.reject(new StrataError('ERR_KV_ENGINE_FAILED', 'the embedded engine failed to write a commit', { cause }));
+      // The LMDB transaction itself failed: nothing of the batch was written.
+      for (const waiter of batch.waiters) failed.set(waiter, cause);
+    }
+    batch.durableAt = this.#now();
+    for (const waiter of batch.waiters) {
+      if (!failed.has(waiter)) waiter.resolve();
+      else {
+        const cause = failed.get(waiter);
+        waiter.reject(new StrataError('ERR_KV_ENGINE_FAILED', 'the embedded engine failed to write a commit; nothing of it was written', { cause }));
+      }
     }
   }
 

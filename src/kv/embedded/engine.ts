@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { open as openLmdb, type Database as LmdbDatabase, type RootDatabase } from 'lmdb';
 import { StrataError } from '../../errors.js';
 import { LIMITS } from '../limits.js';
@@ -19,7 +21,15 @@ export interface EmbeddedOptions {
   readonly mvccWindowMs?: number;
   /** The clock, in ms. */
   readonly now?: () => number;
+  /**
+   * Create the store when the directory holds none (default true). Tools pass false so that a
+   * mistyped path fails with `ERR_KV_STORE_NOT_FOUND` instead of silently opening an empty store.
+   */
+  readonly create?: boolean;
 }
+
+/** The file LMDB keeps its data in: its presence means the directory holds a store. */
+const LMDB_DATA_FILE = 'data.mdb';
 
 const LMDB_OPTIONS = {
   keyEncoding: 'binary',
@@ -32,6 +42,9 @@ const LMDB_OPTIONS = {
 
 /** Open the embedded engine on `options.dataDir`. */
 export async function openEmbeddedEngine(options: EmbeddedOptions): Promise<Engine> {
+  if (options.create === false && !existsSync(join(options.dataDir, LMDB_DATA_FILE))) {
+    throw new StrataError('ERR_KV_STORE_NOT_FOUND', `no Strata store in ${options.dataDir}`, { details: { dir: options.dataDir } });
+  }
   await mkdir(options.dataDir, { recursive: true });
   const lock = await lockDataDir(options.dataDir);
   try {
@@ -66,7 +79,17 @@ class EmbeddedEngine implements Engine {
     const windowMs = options.mvccWindowMs ?? LIMITS.mvccWindowMs;
     const committer = new Committer({ env, data, meta, lastVersion: decodeVersion(meta.get(VERSION_KEY)), windowMs, now });
     this.#committer = committer;
-    this.#ctx = { env, data, meta, committer, windowMs, now, latestVersion: () => committer.latestVersion };
+    this.#ctx = {
+      env,
+      data,
+      meta,
+      committer,
+      windowMs,
+      now,
+      latestVersion: () => committer.latestVersion,
+      isClosed: () => this.#closed,
+      live: new Set(),
+    };
   }
 
   createTransaction(deadline: number | undefined): EngineTransaction {
@@ -77,7 +100,10 @@ class EmbeddedEngine implements Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#committer.drain();
+    await this.#committer.close();
+    // Transactions still open fail with ERR_KV_DATABASE_CLOSED from now on; free their snapshots
+    // before the environment goes.
+    for (const tx of [...this.#ctx.live]) tx.cancel();
     await this.#env.close();
     await this.#lock.release();
   }

@@ -1,5 +1,6 @@
 import type { Database as LmdbDatabase, RootDatabase, Transaction as LmdbReadTxn } from 'lmdb';
 import { copyBytes } from '../keys.js';
+import { StrataError } from '../../errors.js';
 import { LIMITS } from '../limits.js';
 import { kvError } from '../kv-errors.js';
 import type { EngineTransaction, KeyValue, RangeOptions, RangeResult, ReadOptions } from '../types.js';
@@ -18,6 +19,10 @@ export interface EmbeddedContext {
   readonly now: () => number;
   /** The version a transaction with no reads commits at. */
   latestVersion(): number;
+  /** True once the engine is closed: every transaction then fails with ERR_KV_DATABASE_CLOSED. */
+  isClosed(): boolean;
+  /** Transactions not yet finished, so close() can release their snapshots. */
+  readonly live: Set<EmbeddedTransaction>;
 }
 
 type State = 'open' | 'committing' | 'done';
@@ -39,10 +44,23 @@ export class EmbeddedTransaction implements EngineTransaction {
   readonly #readPoints: Buffer[] = [];
   readonly #readRanges: Array<[Buffer, Buffer]> = [];
   #size = 0;
+  /**
+   * Set once the transaction has failed for good (too old, timed out): like FoundationDB's, it
+   * then refuses every operation and its commit, so a caller that catches the error cannot go on
+   * with a read set that was never checked.
+   */
+  #failure: StrataError | null = null;
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(ctx: EmbeddedContext, deadline: number | undefined) {
     this.#ctx = ctx;
     this.#deadline = deadline;
+    ctx.live.add(this);
+    if (deadline !== undefined) {
+      // Release the snapshot at the deadline even if the caller is busy elsewhere, as FDB's timeout does.
+      this.#timer = setTimeout(() => this.#fail(timedOut()), Math.max(0, deadline - ctx.now()));
+      this.#timer.unref();
+    }
   }
 
   async get(key: Uint8Array, options: ReadOptions = {}): Promise<Uint8Array | undefined> {
@@ -71,15 +89,15 @@ export class EmbeddedTransaction implements EngineTransaction {
     const rows = this.#writes.isEmpty
       ? this.#scan(snapshot, sb, se, reverse, limit + 1)
       : this.#mergedScan(snapshot, sb, se, reverse, limit + 1);
-    const more = rows.length > limit;
-    if (more) rows.length = limit;
+    // The row past the limit is what makes `more` true, so it is read (and conflicts) too.
+    const peek = rows.length > limit ? rows[limit] : undefined;
+    if (peek !== undefined) rows.length = limit;
     if (options.snapshot !== true) {
-      // Only what was actually read conflicts: up to the last row returned when the limit stopped us.
-      const last = rows[rows.length - 1];
-      if (!more || last === undefined) this.#readRanges.push([sb, se]);
-      else if (reverse) this.#readRanges.push([last[0], se]);
-      else this.#readRanges.push([sb, Buffer.concat([last[0], ZERO])]);
+      if (peek === undefined) this.#readRanges.push([sb, se]);
+      else if (reverse) this.#readRanges.push([peek[0], se]);
+      else this.#readRanges.push([sb, Buffer.concat([peek[0], ZERO])]);
     }
+    const more = peek !== undefined;
     return { kvs: rows.map(([k, value]) => ({ key: userKey(k), value }) satisfies KeyValue), more };
   }
 
@@ -116,7 +134,7 @@ export class EmbeddedTransaction implements EngineTransaction {
     this.#state = 'committing';
     try {
       if (this.#writes.isEmpty) return; // read-only: a snapshot is already serializable
-      const hadSnapshot = this.#snapshot !== null;
+      const hadSnapshot = this.#readAt !== 0;
       if (hadSnapshot) this.#checkAge();
       const readVersion = hadSnapshot ? this.#readVersion : this.#ctx.latestVersion();
       const reads = {
@@ -126,14 +144,12 @@ export class EmbeddedTransaction implements EngineTransaction {
       this.#release(); // the snapshot is not needed while the batch is written
       await this.#ctx.committer.commit({ readVersion, reads, writes: this.#writes });
     } finally {
-      this.#release();
-      this.#state = 'done';
+      this.#finish();
     }
   }
 
   cancel(): void {
-    this.#release();
-    this.#state = 'done';
+    this.#finish();
   }
 
   #readStored(stored: Buffer, options: ReadOptions): Uint8Array | undefined {
@@ -154,14 +170,24 @@ export class EmbeddedTransaction implements EngineTransaction {
 
   /** Rows of the snapshot overlaid with this transaction's writes. */
   #mergedScan(snapshot: LmdbReadTxn, sb: Buffer, se: Buffer, reverse: boolean, want: number): Array<[Buffer, Buffer]> {
-    const writes = this.#writes;
-    const local = writes.keysIn(toKstr(sb), toKstr(se));
+    const local = this.#writes.keysIn(toKstr(sb), toKstr(se));
     if (reverse) local.reverse();
     const it = this.#iterate(snapshot, sb, se, reverse)[Symbol.iterator]();
+    try {
+      return this.#merge(it, local, reverse, want);
+    } finally {
+      // Stopping early must close the cursor: an open one pins the snapshot's LMDB reader slot.
+      it.return?.();
+    }
+  }
+
+  /** Merge snapshot rows with the locally written keys (both in scan order) into `want` rows at most. */
+  #merge(it: Iterator<{ key: Buffer; value: Buffer }>, local: readonly string[], reverse: boolean, want: number): Array<[Buffer, Buffer]> {
+    const writes = this.#writes;
+    const before = (a: string, b: string): boolean => (reverse ? a > b : a < b);
     const rows: Array<[Buffer, Buffer]> = [];
     let snap = it.next();
     let li = 0;
-    const before = (a: string, b: string): boolean => (reverse ? a > b : a < b);
     while (rows.length < want) {
       const s = snap.done === true ? undefined : snap.value;
       const sk = s === undefined ? undefined : toKstr(s.key);
@@ -204,17 +230,30 @@ export class EmbeddedTransaction implements EngineTransaction {
 
   #checkAge(): void {
     if (this.#ctx.now() - this.#readAt > this.#ctx.windowMs) {
-      this.#release();
-      throw kvError('ERR_KV_TRANSACTION_TOO_OLD', `the transaction is older than the ${this.#ctx.windowMs} ms MVCC window`);
+      throw this.#fail(kvError('ERR_KV_TRANSACTION_TOO_OLD', `the transaction is older than the ${this.#ctx.windowMs} ms MVCC window`));
     }
   }
 
   #checkUsable(): void {
+    if (this.#ctx.isClosed()) throw new StrataError('ERR_KV_DATABASE_CLOSED', 'the database is closed');
+    if (this.#failure !== null) throw this.#failure;
     if (this.#state !== 'open') throw kvError('ERR_KV_TRANSACTION_CLOSED', 'the transaction has already committed or been cancelled');
-    if (this.#deadline !== undefined && this.#ctx.now() >= this.#deadline) {
-      this.#release();
-      throw kvError('ERR_KV_TRANSACTION_TIMED_OUT', 'the transaction timed out');
-    }
+    if (this.#deadline !== undefined && this.#ctx.now() >= this.#deadline) throw this.#fail(timedOut());
+  }
+
+  /** Fail for good: release the snapshot and refuse everything from now on. */
+  #fail(err: StrataError): StrataError {
+    this.#failure ??= err;
+    this.#release();
+    return this.#failure;
+  }
+
+  #finish(): void {
+    this.#release();
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#state = 'done';
+    this.#ctx.live.delete(this);
   }
 
   #checkWritable(bytes: number): void {
@@ -228,11 +267,18 @@ export class EmbeddedTransaction implements EngineTransaction {
   }
 
   #release(): void {
-    if (this.#snapshot !== null) {
-      this.#snapshot.done();
-      this.#snapshot = null;
+    const snapshot = this.#snapshot;
+    this.#snapshot = null;
+    try {
+      snapshot?.done();
+    } catch {
+      // Already released by LMDB (the environment closed): nothing left to free.
     }
   }
 }
 
 const ZERO = Buffer.from([0]);
+
+function timedOut(): StrataError {
+  return kvError('ERR_KV_TRANSACTION_TIMED_OUT', 'the transaction timed out');
+}

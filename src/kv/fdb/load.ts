@@ -56,8 +56,6 @@ export interface FdbTransaction {
     iteration: number,
     reverse: boolean,
   ): Promise<FdbRangeBatch>;
-  /** Adds [begin, end) to the read conflicts, as if it had been read (`fdb_transaction_add_conflict_range`). */
-  addReadConflictRange(begin: Buffer, end: Buffer): void;
   /** `fdb_transaction_commit`, without node-foundationdb's retry loop. */
   rawCommit(): Promise<void>;
   /** `fdb_transaction_cancel`. */
