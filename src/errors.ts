@@ -36,6 +36,15 @@ export const ERROR_CODES = {
   ERR_TENANT_NOT_FOUND: 'no tenant has that name',
   ERR_TENANT_NOT_EMPTY: 'the tenant still holds data; delete it with force to remove the data too',
   ERR_TENANT_LIMIT_INVALID: 'a listing limit is not a positive whole number',
+  // Authorization (fixed by DESIGN §6).
+  ERR_AUTH_TOKEN_MISSING: 'no token (or an empty one) was presented where one is required',
+  ERR_AUTH_TOKEN_INVALID: 'the token is malformed, its signature or header does not verify, or its claims are invalid',
+  ERR_AUTH_TOKEN_EXPIRED: 'the token has expired',
+  ERR_AUTH_TOKEN_REVOKED: 'the token was revoked',
+  ERR_AUTH_TOKEN_TOO_LARGE: 'the token is longer than the maximum token size',
+  ERR_AUTH_TENANT_FORBIDDEN: 'the token does not grant the tenant the request addresses',
+  ERR_AUTH_TRUSTED_ONLY: 'only trusted callers (mutual TLS from a trusted subnet) may do this',
+  ERR_AUTH_KEYSET_INVALID: 'the JWK Set file is not a valid key set; the previous key set stays in force',
   // Command line.
   ERR_CLI_INVALID_ARGUMENT: 'a command-line argument could not be parsed',
 } as const;
