@@ -1,0 +1,118 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ServerOptions as HttpsOptions } from 'node:https';
+import type { TrustedSubnets } from '../auth/trust.js';
+import { ERROR_CODES, isStrataError, type ErrorCode } from '../errors.js';
+import type { Database } from '../kv/types.js';
+import type { Metrics } from './metrics.js';
+import { resolvePrincipal, type Verifier } from './principal.js';
+import { registerAdminRoutes, type StatusSources } from './routes/admin.js';
+import { registerNativeRoutes } from './routes/native.js';
+import { HTTP_STATUS } from './status.js';
+
+/** The server's behaviour knobs (DESIGN §5), already parsed. */
+export interface ServerKnobs {
+  readonly allowTokenlessTenantAccess: boolean;
+  readonly auditTimeWindowSeconds: number;
+  readonly maxRequestBodyBytes: number;
+}
+
+/** Everything the app needs, passed in (no singletons): see `strata serve` for the wiring. */
+export interface AppDeps {
+  readonly db: Database;
+  readonly verifier: Verifier | null;
+  readonly subnets: TrustedSubnets | null;
+  readonly knobs: ServerKnobs;
+  readonly metrics: Metrics;
+  readonly status: StatusSources;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  /** pino options, or false for no logging (tests). */
+  readonly logger: Exclude<FastifyServerOptions['logger'], undefined>;
+  /** TLS options for a real listener; absent for `inject()` tests. */
+  readonly https?: HttpsOptions;
+}
+
+/** The native error body. */
+export function errorBody(code: ErrorCode, message: string, details?: Readonly<Record<string, unknown>>) {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+/**
+ * Build the fastify app without listening (so tests can `inject()`): authentication in one
+ * `onRequest` hook that sets `request.principal`, routes that ask the policy, and one error
+ * mapping from codes to statuses.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    logger: deps.logger,
+    disableRequestLogging: true,
+    bodyLimit: deps.knobs.maxRequestBodyBytes,
+    // Strict validation: bad input is refused, never silently stripped or coerced into shape.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+    ...(deps.https === undefined ? {} : { https: deps.https }),
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest('principal', null as never);
+  app.addHook('onRequest', async request => {
+    request.principal = { trusted: false, address: request.ip, token: undefined };
+    request.principal = await resolvePrincipal(request, deps.subnets, deps.verifier);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const p = request.principal;
+    const params = request.params as { tenant?: string } | undefined;
+    deps.metrics.count('strata_http_requests_total', 'HTTP requests by route and status', {
+      route: request.routeOptions.url ?? 'unknown',
+      status: String(reply.statusCode),
+    });
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        tenant: params?.tenant,
+        sub: p?.token?.sub,
+        trusted: p?.trusted,
+        address: p?.address,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = describeError(err);
+    if (status === 401 || status === 403) {
+      const params = request.params as { tenant?: string } | undefined;
+      deps.metrics.count('strata_auth_denied_total', 'requests refused by authorization, by reason', { code: body.error.code });
+      request.log.warn(
+        { reason: body.error.code, address: request.principal?.address ?? request.ip, sub: request.principal?.token?.sub, tenant: params?.tenant },
+        'denied',
+      );
+    } else if (status >= 500) request.log.error({ err }, 'request failed');
+    void reply.status(status).send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody('ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`));
+  });
+
+  registerNativeRoutes(app, deps);
+  registerAdminRoutes(app, deps);
+  return app;
+}
+
+/** The status and body for any error a route or hook threw. */
+function describeError(err: unknown): { status: number; body: ReturnType<typeof errorBody> } {
+  if (isStrataError(err)) return { status: HTTP_STATUS[err.code], body: errorBody(err.code, err.message, err.details) };
+  const e = err as { validation?: unknown; statusCode?: number; code?: string; message?: string };
+  if (e.validation !== undefined || e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e instanceof SyntaxError) {
+    return { status: 400, body: errorBody('ERR_REQUEST_INVALID', e.message ?? 'invalid request') };
+  }
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: errorBody('ERR_REQUEST_TOO_LARGE', e.message ?? 'body too large') };
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, body: errorBody('ERR_REQUEST_INVALID', e.message ?? 'invalid request') };
+  }
+  return { status: 500, body: errorBody('ERR_INTERNAL', ERROR_CODES.ERR_INTERNAL) };
+}
+

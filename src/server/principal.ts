@@ -1,0 +1,75 @@
+import type { FastifyRequest } from 'fastify';
+import type { TLSSocket } from 'node:tls';
+import { isTrusted, unmapIpv4, type TrustedSubnets } from '../auth/trust.js';
+import { StrataError } from '../errors.js';
+
+/** What the server needs of a verified token (the token verifier's result satisfies it). */
+export interface TokenFacts {
+  readonly tenants: readonly string[];
+  readonly exp: number;
+  readonly jti?: string | undefined;
+  readonly sub?: string | undefined;
+}
+
+/** Verifies bearer tokens (src/auth/token.ts). */
+export interface Verifier {
+  verify(token: string): Promise<TokenFacts>;
+}
+
+/** Who is calling: set on every request by the authentication hook. */
+export interface Principal {
+  readonly trusted: boolean;
+  readonly address: string;
+  /** The verified token of an untrusted caller that presented one. */
+  readonly token: TokenFacts | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+/** The bearer token of a request: `Authorization: Bearer …` or Qdrant's `api-key` header. */
+export function presentedToken(request: FastifyRequest): string | undefined {
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string' && /^bearer /i.test(auth)) return auth.slice(7).trim();
+  const apiKey = request.headers['api-key'];
+  return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+}
+
+/**
+ * Establish the caller: trusted by mutual TLS (and subnet), or untrusted with whatever token it
+ * presented, verified now. A trusted caller's token is ignored: it needs none.
+ */
+export async function resolvePrincipal(request: FastifyRequest, subnets: TrustedSubnets | null, verifier: Verifier | null): Promise<Principal> {
+  const socket = request.raw.socket as TLSSocket | undefined;
+  const address = unmapIpv4(request.raw.socket?.remoteAddress ?? request.ip);
+  if (isTrusted(socket, subnets)) return { trusted: true, address, token: undefined };
+  const token = presentedToken(request);
+  if (token === undefined || token === '') return { trusted: false, address, token: undefined };
+  if (verifier === null) {
+    throw new StrataError('ERR_AUTH_TOKEN_INVALID', 'this server has no public key file, so it accepts no tokens');
+  }
+  return { trusted: false, address, token: await verifier.verify(token) };
+}
+
+/** Refuse an untrusted caller on a trusted-only route. */
+export function requireTrusted(principal: Principal): void {
+  if (!principal.trusted) throw new StrataError('ERR_AUTH_TRUSTED_ONLY', 'this route is for trusted callers (mutual TLS) only');
+}
+
+/**
+ * May the caller reach `tenant`? Trusted callers may reach any; untrusted ones need a token that
+ * lists it, unless tokenless access is on (an incremental rollout).
+ */
+export function authorizeTenant(principal: Principal, tenant: string, allowTokenless: boolean): void {
+  if (principal.trusted) return;
+  if (principal.token === undefined) {
+    if (allowTokenless) return;
+    throw new StrataError('ERR_AUTH_TOKEN_MISSING', 'a token is required: send Authorization: Bearer <token>');
+  }
+  if (!principal.token.tenants.includes(tenant)) {
+    throw new StrataError('ERR_AUTH_TENANT_FORBIDDEN', `the token does not grant tenant ${JSON.stringify(tenant)}`, { details: { tenant } });
+  }
+}

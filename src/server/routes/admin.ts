@@ -1,0 +1,117 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { revokeToken } from '../../auth/revocation.js';
+import {
+  countTenants,
+  createTenant,
+  deleteTenant,
+  listTenants,
+  renameTenant,
+  requireTenant,
+  tenantIdHex,
+  type TenantInfo,
+} from '../../tenancy/registry.js';
+import type { AppDeps } from '../app.js';
+import { requireTrusted } from '../principal.js';
+
+/** Facts the status route reports that live outside the database. */
+export interface StatusSources {
+  keySet(): { kids: string[]; lastReload: number | null } | null;
+  tokenCache(): { size: number; hits: number; misses: number; hitRate: number } | null;
+  throttled(): Array<{ address: string; until: number }>;
+}
+
+const show = (t: TenantInfo) => ({ name: t.name, id: tenantIdHex(t.id) });
+const NAME = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+const NAME_PARAMS = { type: 'object', required: ['name'], properties: { name: NAME } } as const;
+
+/** The trusted-only administration routes of DESIGN §6. */
+export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { db } = deps;
+  // Every route here is for trusted callers; refused before any body is looked at.
+  const trustedOnly = { onRequest: [async (request: FastifyRequest) => requireTrusted(request.principal)] };
+
+  app.post<{ Body: { name: string } }>(
+    '/v1/admin/tenants',
+    { ...trustedOnly, schema: { body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: NAME } } } },
+    async (request, reply) => {
+      const tenant = await db.transact(tx => createTenant(tx, request.body.name));
+      return reply.status(201).send(show(tenant));
+    },
+  );
+
+  app.get<{ Querystring: { begin?: string; end?: string; limit?: string } }>(
+    '/v1/admin/tenants',
+    {
+      ...trustedOnly,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { begin: { type: 'string' }, end: { type: 'string' }, limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$|^10000$' } },
+        },
+      },
+    },
+    async request => {
+      const { begin, end, limit } = request.query;
+      const options = { ...(begin === undefined ? {} : { begin }), ...(end === undefined ? {} : { end }), ...(limit === undefined ? {} : { limit: Number(limit) }) };
+      const { tenants, more } = await db.transact(tx => listTenants(tx, options));
+      return { tenants: tenants.map(show), more };
+    },
+  );
+
+  app.get<{ Params: { name: string } }>('/v1/admin/tenants/:name', { ...trustedOnly, schema: { params: NAME_PARAMS } }, async request =>
+    show(await db.transact(tx => requireTenant(tx, request.params.name))),
+  );
+
+  app.delete<{ Params: { name: string }; Querystring: { force?: 'true' | 'false' } }>(
+    '/v1/admin/tenants/:name',
+    {
+      ...trustedOnly,
+      schema: { params: NAME_PARAMS, querystring: { type: 'object', additionalProperties: false, properties: { force: { enum: ['true', 'false'] } } } },
+    },
+    async request => show(await db.transact(tx => deleteTenant(tx, request.params.name, { force: request.query.force === 'true' }))),
+  );
+
+  app.post<{ Params: { name: string }; Body: { to: string } }>(
+    '/v1/admin/tenants/:name/rename',
+    {
+      ...trustedOnly,
+      schema: { params: NAME_PARAMS, body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: NAME } } },
+    },
+    async request => show(await db.transact(tx => renameTenant(tx, request.params.name, request.body.to))),
+  );
+
+  app.post<{ Body: { jti: string; exp?: number } }>(
+    '/v1/admin/tokens/revoke',
+    {
+      ...trustedOnly,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['jti'],
+          properties: { jti: { type: 'string', minLength: 1, maxLength: 1024 }, exp: { type: 'integer', minimum: 0 } },
+        },
+      },
+    },
+    async request => {
+      // Without the token's exp, keep the revocation for the longest token lifetime we could accept.
+      const exp = request.body.exp ?? Math.floor(deps.now() / 1000) + 366 * 24 * 3600;
+      await db.transact(async tx => revokeToken(tx, request.body.jti, exp));
+      return { jti: request.body.jti, revoked: true, until: exp };
+    },
+  );
+
+  app.get('/v1/admin/status', trustedOnly, async () => ({
+    engine: db.engine,
+    tenants: await db.transact(tx => countTenants(tx)),
+    keySet: deps.status.keySet(),
+    tokenCache: deps.status.tokenCache(),
+    throttled: deps.status.throttled(),
+  }));
+
+  app.get('/metrics', trustedOnly, async (_request, reply) => {
+    return reply.type('text/plain; version=0.0.4').send(deps.metrics.render());
+  });
+}
+

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { isRevoked } from '../../auth/revocation.js';
+import { StrataError } from '../../errors.js';
+import { requireTenant } from '../../tenancy/registry.js';
+import { TenantTransaction } from '../../tenancy/scoped.js';
+import type { AppDeps } from '../app.js';
+import { authorizeTenant, requireTrusted, type Principal } from '../principal.js';
+import { runTransactBody, TRANSACT_BODY_SCHEMA, type TransactBody } from '../transact-ops.js';
+import { AuditLog } from '../audit.js';
+
+const TENANT_PARAMS = {
+  type: 'object',
+  required: ['tenant'],
+  properties: { tenant: { type: 'string', minLength: 1, maxLength: 1024 } },
+} as const;
+
+/** `GET /healthz`, `POST /v1/tenants/{tenant}/transact`, and the trusted raw `POST /v1/transact`. */
+export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const audit = new AuditLog(deps.knobs.auditTimeWindowSeconds * 1000, deps.now);
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.post<{ Params: { tenant: string }; Body: TransactBody }>(
+    '/v1/tenants/:tenant/transact',
+    { schema: { params: TENANT_PARAMS, body: TRANSACT_BODY_SCHEMA } },
+    async request => {
+      const { tenant } = request.params;
+      const principal = request.principal;
+      authorizeTenant(principal, tenant, deps.knobs.allowTokenlessTenantAccess);
+      const results = await deps.db.transact(async tx => {
+        await refuseRevoked(tx, principal, deps.now);
+        const info = await requireTenant(tx, tenant);
+        return runTransactBody(new TenantTransaction(tx, info.prefix), request.body);
+      });
+      if (principal.token !== undefined && audit.shouldLog(principal.address, tenant, principal.token.jti)) {
+        request.log.info({ address: principal.address, tenant, sub: principal.token.sub, jti: principal.token.jti }, 'token accepted');
+      }
+      return { results, committed: true };
+    },
+  );
+
+  app.post<{ Body: TransactBody }>(
+    '/v1/transact',
+    { onRequest: async request => requireTrusted(request.principal), schema: { body: TRANSACT_BODY_SCHEMA } },
+    async request => {
+    const results = await deps.db.transact(tx => runTransactBody(tx, request.body));
+    return { results, committed: true };
+    },
+  );
+}
+
+/** Revocation is checked on every use, inside the request's own transaction. */
+async function refuseRevoked(tx: Parameters<typeof isRevoked>[0], principal: Principal, now: () => number): Promise<void> {
+  const jti = principal.token?.jti;
+  if (jti !== undefined && (await isRevoked(tx, jti, Math.floor(now() / 1000)))) {
+    throw new StrataError('ERR_AUTH_TOKEN_REVOKED', 'the token was revoked');
+  }
+}

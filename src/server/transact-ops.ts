@@ -1,0 +1,151 @@
+import { StrataError } from '../errors.js';
+import { LIMITS } from '../kv/limits.js';
+import type { Transaction } from '../kv/types.js';
+
+/**
+ * The native API's transact body (DESIGN §6): keys and values are base64; compares are checked
+ * before any op, and a failed compare writes nothing.
+ */
+export type Op =
+  | { readonly op: 'get'; readonly key: string }
+  | { readonly op: 'getRange'; readonly begin: string; readonly end: string; readonly limit?: number; readonly reverse?: boolean }
+  | { readonly op: 'set'; readonly key: string; readonly value: string }
+  | { readonly op: 'clear'; readonly key: string }
+  | { readonly op: 'clearRange'; readonly begin: string; readonly end: string }
+  | { readonly op: 'add'; readonly key: string; readonly value: string };
+
+export interface TransactBody {
+  readonly ops: readonly Op[];
+  readonly compare?: ReadonlyArray<{ readonly key: string; readonly value: string | null }>;
+}
+
+export type OpResult =
+  | { value: string | null }
+  | { kvs: Array<{ key: string; value: string }>; more: boolean }
+  | Record<string, never>;
+
+export const MAX_OPS = 1_000;
+export const MAX_COMPARES = 100;
+export const MAX_RANGE_LIMIT = 10_000;
+
+const b64 = (bytes: number) => ({ type: 'string', maxLength: Math.ceil(bytes / 3) * 4, pattern: '^[A-Za-z0-9+/]*={0,2}$' });
+const key = b64(LIMITS.keySize + 1);
+const value = b64(LIMITS.valueSize);
+const opSchema = (op: string, props: Record<string, unknown>, required: string[]) => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['op', ...required],
+  properties: { op: { const: op }, ...props },
+});
+
+/** The JSON schema of a transact body, checked by the route before anything runs. */
+export const TRANSACT_BODY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ops'],
+  properties: {
+    ops: {
+      type: 'array',
+      maxItems: MAX_OPS,
+      items: {
+        oneOf: [
+          opSchema('get', { key }, ['key']),
+          opSchema('getRange', { begin: key, end: key, limit: { type: 'integer', minimum: 1, maximum: MAX_RANGE_LIMIT }, reverse: { type: 'boolean' } }, ['begin', 'end']),
+          opSchema('set', { key, value }, ['key', 'value']),
+          opSchema('clear', { key }, ['key']),
+          opSchema('clearRange', { begin: key, end: key }, ['begin', 'end']),
+          opSchema('add', { key, value }, ['key', 'value']),
+        ],
+      },
+    },
+    compare: {
+      type: 'array',
+      maxItems: MAX_COMPARES,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'value'],
+        properties: { key, value: { anyOf: [value, { type: 'null' }] } },
+      },
+    },
+  },
+} as const;
+
+/** Decode canonical base64; anything else (bad padding, stray bits) is refused, not guessed at. */
+function decode(text: string, where: string): Uint8Array {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.toString('base64') !== text) {
+    throw new StrataError('ERR_REQUEST_INVALID', `${where} is not canonical base64`, { details: { path: where } });
+  }
+  return bytes;
+}
+
+const encode = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+/** Decode every key and value of `body` up front, so bad input fails before anything is read or written. */
+function decodeBody(body: TransactBody) {
+  const compare = (body.compare ?? []).map((c, i) => ({
+    key: decode(c.key, `compare[${i}].key`),
+    value: c.value === null ? null : decode(c.value, `compare[${i}].value`),
+  }));
+  const ops = body.ops.map((op, i) => {
+    const at = (field: string) => `ops[${i}].${field}`;
+    switch (op.op) {
+      case 'get':
+      case 'clear':
+        return { op: op.op, key: decode(op.key, at('key')) } as const;
+      case 'set':
+      case 'add':
+        return { op: op.op, key: decode(op.key, at('key')), value: decode(op.value, at('value')) } as const;
+      case 'getRange':
+        return { op: op.op, begin: decode(op.begin, at('begin')), end: decode(op.end, at('end')), limit: op.limit, reverse: op.reverse } as const;
+      case 'clearRange':
+        return { op: op.op, begin: decode(op.begin, at('begin')), end: decode(op.end, at('end')) } as const;
+    }
+  });
+  return { compare, ops };
+}
+
+/** Run a transact body on `tx`: compares first, then the ops in order. */
+export async function runTransactBody(tx: Transaction, body: TransactBody): Promise<OpResult[]> {
+  const { compare, ops } = decodeBody(body);
+  for (const [i, c] of compare.entries()) {
+    const current = await tx.get(c.key);
+    const holds = c.value === null ? current === undefined : current !== undefined && Buffer.compare(current, c.value) === 0;
+    if (!holds) throw new StrataError('ERR_KV_COMPARE_FAILED', `compare[${i}] does not hold`, { details: { index: i } });
+  }
+  const results: OpResult[] = [];
+  for (const op of ops) {
+    switch (op.op) {
+      case 'get': {
+        const v = await tx.get(op.key);
+        results.push({ value: v === undefined ? null : encode(v) });
+        break;
+      }
+      case 'getRange': {
+        const options = { ...(op.limit === undefined ? {} : { limit: op.limit }), ...(op.reverse === undefined ? {} : { reverse: op.reverse }) };
+        // Without a limit a range read is capped, so one request cannot read without bound.
+        const { kvs, more } = await tx.getRange(op.begin, op.end, { limit: MAX_RANGE_LIMIT, ...options });
+        results.push({ kvs: kvs.map(kv => ({ key: encode(kv.key), value: encode(kv.value) })), more });
+        break;
+      }
+      case 'set':
+        tx.set(op.key, op.value);
+        results.push({});
+        break;
+      case 'add':
+        tx.add(op.key, op.value);
+        results.push({});
+        break;
+      case 'clear':
+        tx.clear(op.key);
+        results.push({});
+        break;
+      case 'clearRange':
+        tx.clearRange(op.begin, op.end);
+        results.push({});
+        break;
+    }
+  }
+  return results;
+}
