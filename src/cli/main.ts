@@ -1,9 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { isStrataError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { keysCommand } from './commands/keys.js';
 import { kvCommand } from './commands/kv.js';
+import { serveCommand } from './commands/serve.js';
 import { initCommand, statusCommand } from './commands/status.js';
 import { tenantCommand } from './commands/tenant.js';
+import { tokenCommand } from './commands/token.js';
 import { processOutput, type Output } from './output.js';
 
 /** Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong. */
@@ -17,10 +20,13 @@ export function buildProgram(output: Output = processOutput): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: s => output.out(s.trimEnd()), writeErr: s => output.err(s.trimEnd()) })
     .exitOverride()
+    .addCommand(serveCommand(output))
     .addCommand(initCommand(output))
     .addCommand(statusCommand(output))
     .addCommand(tenantCommand(output))
-    .addCommand(kvCommand(output));
+    .addCommand(kvCommand(output))
+    .addCommand(keysCommand(output))
+    .addCommand(tokenCommand(output));
   program.addHelpText(
     'after',
     `

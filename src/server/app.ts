@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { TrustedSubnets } from '../auth/trust.js';
 import { ERROR_CODES, isStrataError, type ErrorCode } from '../errors.js';
@@ -26,8 +26,8 @@ export interface AppDeps {
   readonly status: StatusSources;
   /** Epoch milliseconds. */
   readonly now: () => number;
-  /** pino options, or false for no logging (tests). */
-  readonly logger: Exclude<FastifyServerOptions['logger'], undefined>;
+  /** A pino logger, or false for no logging (tests). */
+  readonly logger: FastifyBaseLogger | false;
   /** TLS options for a real listener; absent for `inject()` tests. */
   readonly https?: HttpsOptions;
 }
@@ -44,8 +44,9 @@ export function errorBody(code: ErrorCode, message: string, details?: Readonly<R
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
-    logger: deps.logger,
-    disableRequestLogging: true,
+    ...(deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
+    // One line per request comes from our onResponse hook, with tenant, subject and outcome.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.knobs.maxRequestBodyBytes,
     // Strict validation: bad input is refused, never silently stripped or coerced into shape.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },

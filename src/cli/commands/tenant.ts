@@ -1,29 +1,19 @@
 import { Command } from 'commander';
-import {
-  createTenant,
-  deleteTenant,
-  getTenant,
-  listTenants,
-  renameTenant,
-  tenantIdHex,
-  type TenantInfo,
-} from '../../tenancy/registry.js';
-import { StrataError } from '../../errors.js';
-import { withDatabase } from '../connect.js';
+import type { TenantView } from '../../client/native-client.js';
 import type { Output } from '../output.js';
-import { positiveInteger, storeOptions, withStoreOptions } from './options.js';
-
-const show = (t: TenantInfo) => ({ name: t.name, id: tenantIdHex(t.id) });
+import { withStore } from '../store.js';
+import { positiveInteger, serverOptions, storeOptions, withStoreOptions } from './options.js';
 
 /** `strata tenant …`: the tenant registry (fdbcli's createtenant, listtenants, gettenant, …). */
 export function tenantCommand(output: Output): Command {
-  const tenant = new Command('tenant').description('create, list, inspect, rename and delete tenants');
+  const tenant = new Command('tenant').description('create, list, inspect, rename and delete tenants (locally, or --server as an operator)');
+  const run = <T>(opts: Record<string, unknown>, fn: Parameters<typeof withStore<T>>[2]) => withStore(storeOptions(opts), serverOptions(opts), fn);
 
   withStoreOptions(tenant.command('create').description('create a tenant').argument('<name>', 'tenant name (1-255 bytes of UTF-8)'))
     .option('--json', 'print the tenant as JSON')
     .action(async (name: string, opts) => {
-      const t = await withDatabase(storeOptions(opts), db => db.transact(tx => createTenant(tx, name)));
-      output.out(opts.json ? JSON.stringify(show(t)) : `The tenant \`${t.name}' has been created with id ${tenantIdHex(t.id)}`);
+      const t = await run(opts, s => s.createTenant(name));
+      output.out(opts.json ? JSON.stringify(t) : `The tenant \`${t.name}' has been created with id ${t.id}`);
     });
 
   withStoreOptions(
@@ -37,24 +27,23 @@ export function tenantCommand(output: Output): Command {
     .option('--json', 'print {"tenants": [...], "more": bool}')
     .action(async (begin: string | undefined, end: string | undefined, opts) => {
       const range = { ...(begin === undefined ? {} : { begin }), ...(end === undefined ? {} : { end }), limit: opts.limit as number };
-      const { tenants, more } = await withDatabase(storeOptions(opts), db => db.transact(tx => listTenants(tx, range)));
-      if (opts.json) return output.out(JSON.stringify({ tenants: tenants.map(show), more }));
+      const { tenants, more } = await run(opts, s => s.listTenants(range));
+      if (opts.json) return output.out(JSON.stringify({ tenants, more }));
       if (tenants.length === 0) return output.out('The cluster has no tenants');
-      tenants.forEach((t, i) => output.out(`  ${i + 1}. ${t.name}\t(id ${tenantIdHex(t.id)})`));
+      tenants.forEach((t: TenantView, i: number) => output.out(`  ${i + 1}. ${t.name}\t(id ${t.id})`));
       if (more) output.out(`(more tenants follow; list from after \`${tenants[tenants.length - 1]?.name}' to see them)`);
     });
 
   withStoreOptions(tenant.command('get').description('show one tenant').argument('<name>', 'tenant name'))
     .option('--json', 'print the tenant as JSON')
     .action(async (name: string, opts) => {
-      const t = await withDatabase(storeOptions(opts), db => db.transact(tx => getTenant(tx, name)));
-      if (t === undefined) throw new StrataError('ERR_TENANT_NOT_FOUND', `no tenant is called ${JSON.stringify(name)}`);
-      output.out(opts.json ? JSON.stringify(show(t)) : `name: ${t.name}\nid: ${tenantIdHex(t.id)}\nprefix: ${Buffer.from(t.prefix).toString('hex')}`);
+      const t = await run(opts, s => s.getTenant(name));
+      output.out(opts.json ? JSON.stringify(t) : `name: ${t.name}\nid: ${t.id}\nprefix: fd${t.id}`);
     });
 
   withStoreOptions(tenant.command('rename').description('rename a tenant (its data stays)').argument('<old>').argument('<new>')).action(
     async (from: string, to: string, opts) => {
-      await withDatabase(storeOptions(opts), db => db.transact(tx => renameTenant(tx, from, to)));
+      await run(opts, s => s.renameTenant(from, to));
       output.out(`The tenant \`${from}' has been renamed to \`${to}'`);
     },
   );
@@ -62,7 +51,7 @@ export function tenantCommand(output: Output): Command {
   withStoreOptions(tenant.command('delete').description('delete a tenant; refused while it holds data unless --force').argument('<name>'))
     .option('--force', 'also delete all of the tenant’s data')
     .action(async (name: string, opts) => {
-      await withDatabase(storeOptions(opts), db => db.transact(tx => deleteTenant(tx, name, { force: opts.force === true })));
+      await run(opts, s => s.deleteTenant(name, opts.force === true));
       output.out(`The tenant \`${name}' has been deleted`);
     });
 

@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NativeClient, type TenantView } from '../client/native-client.js';
+import { StrataError } from '../errors.js';
+import { runTransactBody, type OpResult, type TransactBody } from '../server/transact-ops.js';
+import {
+  createTenant,
+  deleteTenant,
+  getTenant,
+  listTenants,
+  renameTenant,
+  requireTenant,
+  tenantIdHex,
+  type ListTenantsOptions,
+  type TenantInfo,
+} from '../tenancy/registry.js';
+import { TenantTransaction } from '../tenancy/scoped.js';
+import { connect, type ConnectOptions } from './connect.js';
+
+/**
+ * What the `tenant` and `kv` commands need, from a local store or from a server over mutual TLS:
+ * one interface, so each command is written once.
+ */
+export interface CliStore {
+  createTenant(name: string): Promise<TenantView>;
+  listTenants(options: ListTenantsOptions): Promise<{ tenants: TenantView[]; more: boolean }>;
+  getTenant(name: string): Promise<TenantView>;
+  renameTenant(name: string, to: string): Promise<TenantView>;
+  deleteTenant(name: string, force: boolean): Promise<TenantView>;
+  /** Run a native transact body in a tenant's keyspace, or on raw keys when `tenant` is undefined. */
+  transact(tenant: string | undefined, body: TransactBody): Promise<OpResult[]>;
+  close(): Promise<void>;
+}
+
+/** Where a server is and how to authenticate to it. */
+export interface ServerOptions {
+  readonly server?: string;
+  readonly tlsCaFile?: string;
+  readonly tlsCertificateFile?: string;
+  readonly tlsKeyFile?: string;
+  readonly token?: string;
+}
+
+/** The development certificates `strata serve` makes, used when no TLS files are given. */
+const DEV_CERTS = 'certs/dev';
+
+const show = (t: TenantInfo): TenantView => ({ name: t.name, id: tenantIdHex(t.id) });
+
+/** Open the store a command names: `--server` (over HTTPS) or the local engine. */
+export async function openCliStore(local: ConnectOptions, remote: ServerOptions): Promise<CliStore> {
+  if (remote.server !== undefined) return remoteStore(remote);
+  const db = await connect(local);
+  const tx = db.transact.bind(db);
+  return {
+    createTenant: async name => show(await tx(t => createTenant(t, name))),
+    listTenants: async options => {
+      const { tenants, more } = await tx(t => listTenants(t, options));
+      return { tenants: tenants.map(show), more };
+    },
+    getTenant: async name => {
+      const t = await tx(t => getTenant(t, name));
+      if (t === undefined) throw new StrataError('ERR_TENANT_NOT_FOUND', `no tenant is called ${JSON.stringify(name)}`);
+      return show(t);
+    },
+    renameTenant: async (name, to) => show(await tx(t => renameTenant(t, name, to))),
+    deleteTenant: async (name, force) => show(await tx(t => deleteTenant(t, name, { force }))),
+    transact: (tenant, body) =>
+      tx(async t => {
+        if (tenant === undefined) return runTransactBody(t, body);
+        const info = await requireTenant(t, tenant);
+        return runTransactBody(new TenantTransaction(t, info.prefix), body);
+      }),
+    close: () => db.close(),
+  };
+}
+
+function remoteStore(options: ServerOptions): CliStore {
+  const file = (given: string | undefined, dev: string) => given ?? (existsSync(join(DEV_CERTS, dev)) ? join(DEV_CERTS, dev) : undefined);
+  const ca = file(options.tlsCaFile, 'ca.pem');
+  const cert = options.token === undefined ? file(options.tlsCertificateFile, 'operator.pem') : options.tlsCertificateFile;
+  const key = options.token === undefined ? file(options.tlsKeyFile, 'operator.key') : options.tlsKeyFile;
+  const client = new NativeClient({
+    url: options.server as string,
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+  });
+  return {
+    createTenant: name => client.createTenant(name),
+    listTenants: options => client.listTenants(options),
+    getTenant: name => client.getTenant(name),
+    renameTenant: (name, to) => client.renameTenant(name, to),
+    deleteTenant: (name, force) => client.deleteTenant(name, force),
+    transact: async (tenant, body) => (await client.transact(tenant ?? null, body)).results as OpResult[],
+    close: async () => client.close(),
+  };
+}
+
+/** Run `fn` on the store and always close it. */
+export async function withStore<T>(local: ConnectOptions, remote: ServerOptions, fn: (store: CliStore) => Promise<T>): Promise<T> {
+  const store = await openCliStore(local, remote);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+import { devCertificatePaths, generateDevCertificates, type DevCertificates } from './dev-certs.js';
+
+/** What `strata serve` uses when it is given no TLS files: made once, then reused. */
+export interface DevMaterial {
+  readonly certs: DevCertificates;
+  /** The public key set tokens are checked against, when the server made its own signing key. */
+  readonly jwksFile: string | undefined;
+  /** The private key that signs development tokens (`strata token mint --key …`). */
+  readonly privateKeyFile: string | undefined;
+  /** True when this call made anything (the server then prints how to use it, once). */
+  readonly created: boolean;
+}
+
+export const DEV_KID = 'dev';
+
+/**
+ * Development certificates in `dir`, and (with `signingKey`) an ES256 signing key pair: the
+ * private JWK (mode 0600) and a JWK Set with its public half. Existing files are kept.
+ */
+export async function ensureDevMaterial(dir: string, signingKey: boolean): Promise<DevMaterial> {
+  let created = false;
+  let certs = devCertificatePaths(dir);
+  if (!existsSync(certs.caCert)) {
+    certs = await generateDevCertificates(dir);
+    created = true;
+  }
+  if (!signingKey) return { certs, jwksFile: undefined, privateKeyFile: undefined, created };
+  const jwksFile = join(dir, 'jwks.json');
+  const privateKeyFile = join(dir, `${DEV_KID}.private.jwk.json`);
+  if (!existsSync(jwksFile) || !existsSync(privateKeyFile)) {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const common = { kid: DEV_KID, alg: 'ES256', use: 'sig' };
+    await writeFile(privateKeyFile, `${JSON.stringify({ ...(await exportJWK(privateKey)), ...common }, null, 2)}\n`, { mode: 0o600 });
+    await chmod(privateKeyFile, 0o600);
+    await writeFile(jwksFile, `${JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), ...common }] }, null, 2)}\n`);
+    created = true;
+  }
+  return { certs, jwksFile, privateKeyFile, created };
+}

@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { KeySet } from '../auth/keyset.js';
+import { sweepRevocations } from '../auth/revocation.js';
+import { TokenVerifier } from '../auth/token.js';
+import { parseTrustedSubnets } from '../auth/trust.js';
+import { StrataError } from '../errors.js';
+import { openDatabase } from '../kv/open.js';
+import type { Database } from '../kv/types.js';
+import { buildApp } from './app.js';
+import { ensureDevMaterial, type DevMaterial } from './dev-material.js';
+import { Metrics } from './metrics.js';
+import { parseListen, type ServeConfig } from './config.js';
+import { BadCertificateThrottle } from './throttle.js';
+import { guardTls } from './tls-guard.js';
+
+/** A running server. */
+export interface RunningServer {
+  readonly url: string;
+  readonly logger: Logger;
+  /** Development material made or found (when no TLS flags were given). */
+  readonly dev: DevMaterial | undefined;
+  /** Re-read the JWK Set file now (SIGHUP). */
+  reloadKeys(): Promise<void>;
+  /** Stop accepting, finish in-flight requests, close the engine. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_LISTEN = '127.0.0.1:6333';
+const DEV_DIR = join('certs', 'dev');
+/** Lapsed revocations are dropped this often. */
+const SWEEP_MS = 60_000;
+
+/** Start `strata serve` with `config` (already parsed). */
+export async function startServe(config: ServeConfig, options: { logger?: Logger; now?: () => number } = {}): Promise<RunningServer> {
+  const logger =
+    options.logger ??
+    pino({ redact: { paths: ['req.headers.authorization', 'req.headers["api-key"]', 'token'], censor: '[redacted]' } });
+  const now = options.now ?? Date.now;
+  const { flags, knobs } = config;
+  const tlsGiven = ['tls-certificate-file', 'tls-key-file', 'tls-ca-file'].filter(f => flags[f as keyof typeof flags] !== undefined);
+  if (tlsGiven.length !== 0 && tlsGiven.length !== 3) {
+    throw new StrataError('ERR_CLI_INVALID_ARGUMENT', 'give all of --tls-certificate-file, --tls-key-file and --tls-ca-file, or none (for development certificates)');
+  }
+  const dev = tlsGiven.length === 0 ? await ensureDevMaterial(DEV_DIR, flags['authorization-public-key-file'] === undefined) : undefined;
+  const tls = dev === undefined
+    ? { cert: flags['tls-certificate-file'] as string, key: flags['tls-key-file'] as string, ca: flags['tls-ca-file'] as string }
+    : { cert: dev.certs.serverCert, key: dev.certs.serverKey, ca: dev.certs.caCert };
+  const publicKeyFile = flags['authorization-public-key-file'] ?? dev?.jwksFile;
+
+  const db: Database = flags['cluster-file'] !== undefined
+    ? await openDatabase({ clusterFile: flags['cluster-file'] })
+    : await openDatabase({ dataDir: flags['data-dir'] ?? './data' });
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    const keySet = publicKeyFile === undefined ? null : await KeySet.load(publicKeyFile, { logger, now });
+    const verifier =
+      keySet === null
+        ? null
+        : new TokenVerifier(keySet, {
+            ...(knobs.token_issuer === '' ? {} : { issuer: knobs.token_issuer }),
+            ...(knobs.token_audience === '' ? {} : { audience: knobs.token_audience }),
+            clockSkewSeconds: knobs.token_clock_skew_seconds,
+            maxTokenBytes: knobs.max_token_size_bytes,
+            cacheSize: knobs.token_cache_size,
+            now,
+          });
+    const reloadKeys = async () => {
+      // A bad file is logged by the key set and leaves the previous keys in force.
+      await keySet?.reload().catch(() => undefined);
+    };
+    if (keySet !== null) timers.push(setInterval(() => void reloadKeys(), knobs.public_key_file_refresh_interval_seconds * 1000));
+
+    const metrics = new Metrics();
+    const throttle = new BadCertificateThrottle(knobs.bad_certificate_throttle_seconds, now);
+    metrics.gauge('strata_tls_bad_certificates_total', 'handshakes that presented a client certificate that does not verify', () => throttle.badCertificates);
+    metrics.gauge('strata_tls_throttled_connections_total', 'connections closed because their address was throttled', () => throttle.refused);
+    metrics.gauge('strata_token_cache_hits_total', 'token cache hits', () => verifier?.stats().hits ?? 0);
+    metrics.gauge('strata_token_cache_misses_total', 'token cache misses', () => verifier?.stats().misses ?? 0);
+    const app = buildApp({
+      db,
+      verifier,
+      subnets: parseTrustedSubnets(config.trustedSubnets),
+      knobs: {
+        allowTokenlessTenantAccess: knobs.allow_tokenless_tenant_access,
+        auditTimeWindowSeconds: knobs.audit_time_window_seconds,
+        maxRequestBodyBytes: knobs.max_request_body_bytes,
+      },
+      metrics,
+      status: {
+        keySet: () => (keySet === null ? null : { kids: keySet.kids(), lastReload: keySet.lastReload }),
+        tokenCache: () => verifier?.stats() ?? null,
+        throttled: () => throttle.throttled(),
+      },
+      now,
+      logger,
+      https: { cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: readFileSync(tls.ca), requestCert: true, rejectUnauthorized: false },
+    });
+    guardTls(app.server as never, throttle, logger);
+    const { host, port } = parseListen(flags.listen ?? DEFAULT_LISTEN);
+    await app.listen({ host, port });
+    const address = app.server.address() as AddressInfo;
+    const url = `https://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+    let metricsServer: HttpServer | undefined;
+    if (flags['metrics-listen'] !== undefined) {
+      const m = parseListen(flags['metrics-listen']);
+      metricsServer = createServer((req, res) => {
+        if (req.url !== '/metrics') return void res.writeHead(404).end();
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+      });
+      await new Promise<void>(resolve => metricsServer?.listen(m.port, m.host, resolve));
+    }
+    timers.push(setInterval(() => void db.transact(tx => sweepRevocations(tx, Math.floor(now() / 1000))).catch(() => undefined), SWEEP_MS));
+    for (const t of timers) t.unref();
+    logger.info({ url, engine: db.engine, keys: keySet?.kids() ?? [], dev: dev !== undefined }, `Strata listening on ${url}`);
+    return {
+      url,
+      logger,
+      dev,
+      reloadKeys,
+      async close() {
+        for (const t of timers) clearInterval(t);
+        await app.close();
+        await new Promise<void>(resolve => (metricsServer === undefined ? resolve() : metricsServer.close(() => resolve())));
+        await db.close();
+      },
+    };
+  } catch (err) {
+    for (const t of timers) clearInterval(t);
+    await db.close();
+    throw err;
+  }
+}
