@@ -1,3 +1,4 @@
+import { benchAuth } from './auth.js';
 import { benchKv } from './kv.js';
 
 /**
@@ -5,7 +6,7 @@ import { benchKv } from './kv.js';
  * one JSON object `{"bench": NAME, ...}` (DESIGN §9). `--quick` runs a smaller version in under
  * two minutes with the same keys.
  */
-const BENCHES: Record<string, (quick: boolean) => Promise<void>> = { kv: benchKv };
+const BENCHES: Record<string, (quick: boolean) => Promise<void>> = { kv: benchKv, auth: benchAuth };
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -50,7 +50,7 @@ export const ERROR_CODES = {
   ERR_REQUEST_TOO_LARGE: 'the request body is larger than the server accepts',
   ERR_ROUTE_NOT_FOUND: 'no route has that method and path',
   ERR_KV_COMPARE_FAILED: 'a compare of the transact request did not hold; nothing was written',
-  ERR_INTERNAL: 'the server failed unexpectedly (the log has the cause)',
+  ERR_SERVER_INTERNAL: 'the server failed unexpectedly (the log has the cause)',
   // Command line.
   ERR_CLI_INVALID_ARGUMENT: 'a command-line argument could not be parsed',
 } as const;

@@ -131,7 +131,7 @@ export class NativeClient {
         },
       );
       req.on('error', cause =>
-        reject(new StrataError('ERR_INTERNAL', `cannot reach ${this.#base.origin}: ${cause.message}`, { cause, details: { server: this.#base.origin } })),
+        reject(new StrataError('ERR_SERVER_INTERNAL', `cannot reach ${this.#base.origin}: ${cause.message}`, { cause, details: { server: this.#base.origin } })),
       );
       if (payload !== undefined) req.write(payload);
       req.end();
@@ -142,6 +142,6 @@ export class NativeClient {
 /** The server's error answer as a StrataError with the server's own code. */
 function serverError(status: number, body: unknown): StrataError {
   const err = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
-  const code = err?.code !== undefined && err.code in ERROR_CODES ? (err.code as ErrorCode) : 'ERR_INTERNAL';
+  const code = err?.code !== undefined && err.code in ERROR_CODES ? (err.code as ErrorCode) : 'ERR_SERVER_INTERNAL';
   return new StrataError(code, err?.message ?? `the server answered ${status}`, { details: { status, ...(err?.details ?? {}) } });
 }

@@ -114,6 +114,6 @@ function describeError(err: unknown): { status: number; body: ReturnType<typeof 
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return { status: e.statusCode, body: errorBody('ERR_REQUEST_INVALID', e.message ?? 'invalid request') };
   }
-  return { status: 500, body: errorBody('ERR_INTERNAL', ERROR_CODES.ERR_INTERNAL) };
+  return { status: 500, body: errorBody('ERR_SERVER_INTERNAL', ERROR_CODES.ERR_SERVER_INTERNAL) };
 }
 

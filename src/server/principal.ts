@@ -1,15 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { TLSSocket } from 'node:tls';
 import { isTrusted, unmapIpv4, type TrustedSubnets } from '../auth/trust.js';
+import type { VerifiedToken } from '../auth/claims.js';
 import { StrataError } from '../errors.js';
 
-/** What the server needs of a verified token (the token verifier's result satisfies it). */
-export interface TokenFacts {
-  readonly tenants: readonly string[];
-  readonly exp: number;
-  readonly jti?: string | undefined;
-  readonly sub?: string | undefined;
-}
+/** What the server needs of a verified token. */
+export type TokenFacts = VerifiedToken;
 
 /** Verifies bearer tokens (src/auth/token.ts). */
 export interface Verifier {
@@ -57,19 +53,4 @@ export async function resolvePrincipal(request: FastifyRequest, subnets: Trusted
 /** Refuse an untrusted caller on a trusted-only route. */
 export function requireTrusted(principal: Principal): void {
   if (!principal.trusted) throw new StrataError('ERR_AUTH_TRUSTED_ONLY', 'this route is for trusted callers (mutual TLS) only');
-}
-
-/**
- * May the caller reach `tenant`? Trusted callers may reach any; untrusted ones need a token that
- * lists it, unless tokenless access is on (an incremental rollout).
- */
-export function authorizeTenant(principal: Principal, tenant: string, allowTokenless: boolean): void {
-  if (principal.trusted) return;
-  if (principal.token === undefined) {
-    if (allowTokenless) return;
-    throw new StrataError('ERR_AUTH_TOKEN_MISSING', 'a token is required: send Authorization: Bearer <token>');
-  }
-  if (!principal.token.tenants.includes(tenant)) {
-    throw new StrataError('ERR_AUTH_TENANT_FORBIDDEN', `the token does not grant tenant ${JSON.stringify(tenant)}`, { details: { tenant } });
-  }
 }

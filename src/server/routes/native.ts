@@ -1,10 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { isRevoked } from '../../auth/revocation.js';
-import { StrataError } from '../../errors.js';
-import { requireTenant } from '../../tenancy/registry.js';
-import { TenantTransaction } from '../../tenancy/scoped.js';
+import { authorizeTenant, openTenantScope } from '../../auth/policy.js';
 import type { AppDeps } from '../app.js';
-import { authorizeTenant, requireTrusted, type Principal } from '../principal.js';
+import { requireTrusted } from '../principal.js';
 import { runTransactBody, TRANSACT_BODY_SCHEMA, type TransactBody } from '../transact-ops.js';
 import { AuditLog } from '../audit.js';
 
@@ -27,11 +24,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
       const { tenant } = request.params;
       const principal = request.principal;
       authorizeTenant(principal, tenant, deps.knobs.allowTokenlessTenantAccess);
-      const results = await deps.db.transact(async tx => {
-        await refuseRevoked(tx, principal, deps.now);
-        const info = await requireTenant(tx, tenant);
-        return runTransactBody(new TenantTransaction(tx, info.prefix), request.body);
-      });
+      const results = await deps.db.transact(async tx => runTransactBody(await openTenantScope(tx, principal, tenant, deps.now()), request.body));
       if (principal.token !== undefined && audit.shouldLog(principal.address, tenant, principal.token.jti)) {
         request.log.info({ address: principal.address, tenant, sub: principal.token.sub, jti: principal.token.jti }, 'token accepted');
       }
@@ -47,12 +40,4 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
     return { results, committed: true };
     },
   );
-}
-
-/** Revocation is checked on every use, inside the request's own transaction. */
-async function refuseRevoked(tx: Parameters<typeof isRevoked>[0], principal: Principal, now: () => number): Promise<void> {
-  const jti = principal.token?.jti;
-  if (jti !== undefined && (await isRevoked(tx, jti, Math.floor(now() / 1000)))) {
-    throw new StrataError('ERR_AUTH_TOKEN_REVOKED', 'the token was revoked');
-  }
 }
