@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   ERR_ROUTE_NOT_FOUND: 'no route has that method and path',
   ERR_KV_COMPARE_FAILED: 'a compare of the transact request did not hold; nothing was written',
   ERR_SERVER_INTERNAL: 'the server failed unexpectedly (the log has the cause)',
+  // The native API client.
+  ERR_CLIENT_CONNECTION_FAILED: 'the client could not reach the server (connection refused, TLS failure, name not found)',
   // Command line.
   ERR_CLI_INVALID_ARGUMENT: 'a command-line argument could not be parsed',
 } as const;
@@ -89,4 +91,9 @@ export class StrataError<C extends ErrorCode = ErrorCode> extends Error {
 /** True when `err` is a StrataError, optionally with one of the given codes. */
 export function isStrataError(err: unknown, ...codes: ErrorCode[]): err is StrataError {
   return err instanceof StrataError && (codes.length === 0 || codes.includes(err.code));
+}
+
+/** A bad command-line or option value (`ERR_CLI_INVALID_ARGUMENT`), for the CLI and what it drives. */
+export function invalidArgument(message: string): StrataError<'ERR_CLI_INVALID_ARGUMENT'> {
+  return new StrataError('ERR_CLI_INVALID_ARGUMENT', message);
 }

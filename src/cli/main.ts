@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isStrataError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { keysCommand } from './commands/keys.js';
+import { certsCommand } from './commands/certs.js';
 import { kvCommand } from './commands/kv.js';
 import { serveCommand } from './commands/serve.js';
 import { initCommand, statusCommand } from './commands/status.js';
@@ -25,6 +26,7 @@ export function buildProgram(output: Output = processOutput): Command {
     .addCommand(statusCommand(output))
     .addCommand(tenantCommand(output))
     .addCommand(kvCommand(output))
+    .addCommand(certsCommand(output))
     .addCommand(keysCommand(output))
     .addCommand(tokenCommand(output));
   program.addHelpText(

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NativeClient, type TenantView } from '../client/native-client.js';
+import { NativeClient, type NativeClientOptions, type TenantView } from '../client/native-client.js';
 import { StrataError } from '../errors.js';
 import { runTransactBody, type OpResult, type TransactBody } from '../server/transact-ops.js';
 import {
@@ -74,18 +74,25 @@ export async function openCliStore(local: ConnectOptions, remote: ServerOptions)
   };
 }
 
-function remoteStore(options: ServerOptions): CliStore {
+/**
+ * The TLS files and token for a server call: those given, else the development certificates that
+ * `strata serve` makes (the operator's only when no token is given: a token holder is untrusted).
+ */
+export function devOrGiven(options: ServerOptions): Omit<NativeClientOptions, 'url'> {
   const file = (given: string | undefined, dev: string) => given ?? (existsSync(join(DEV_CERTS, dev)) ? join(DEV_CERTS, dev) : undefined);
   const ca = file(options.tlsCaFile, 'ca.pem');
   const cert = options.token === undefined ? file(options.tlsCertificateFile, 'operator.pem') : options.tlsCertificateFile;
   const key = options.token === undefined ? file(options.tlsKeyFile, 'operator.key') : options.tlsKeyFile;
-  const client = new NativeClient({
-    url: options.server as string,
+  return {
     ...(ca === undefined ? {} : { ca }),
     ...(cert === undefined ? {} : { cert }),
     ...(key === undefined ? {} : { key }),
     ...(options.token === undefined ? {} : { token: options.token }),
-  });
+  };
+}
+
+function remoteStore(options: ServerOptions): CliStore {
+  const client = new NativeClient({ url: options.server as string, ...devOrGiven(options) });
   return {
     createTenant: name => client.createTenant(name),
     listTenants: options => client.listTenants(options),

@@ -131,7 +131,7 @@ export class NativeClient {
         },
       );
       req.on('error', cause =>
-        reject(new StrataError('ERR_SERVER_INTERNAL', `cannot reach ${this.#base.origin}: ${cause.message}`, { cause, details: { server: this.#base.origin } })),
+        reject(new StrataError('ERR_CLIENT_CONNECTION_FAILED', `cannot reach ${this.#base.origin}: ${cause.message}`, { cause, details: { server: this.#base.origin } })),
       );
       if (payload !== undefined) req.write(payload);
       req.end();

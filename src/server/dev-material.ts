@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair } from 'jose';
+import { generateKeyFiles } from '../auth/key-files.js';
 import { devCertificatePaths, generateDevCertificates, type DevCertificates } from './dev-certs.js';
 
 /** What `strata serve` uses when it is given no TLS files: made once, then reused. */
@@ -32,11 +31,7 @@ export async function ensureDevMaterial(dir: string, signingKey: boolean): Promi
   const jwksFile = join(dir, 'jwks.json');
   const privateKeyFile = join(dir, `${DEV_KID}.private.jwk.json`);
   if (!existsSync(jwksFile) || !existsSync(privateKeyFile)) {
-    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-    const common = { kid: DEV_KID, alg: 'ES256', use: 'sig' };
-    await writeFile(privateKeyFile, `${JSON.stringify({ ...(await exportJWK(privateKey)), ...common }, null, 2)}\n`, { mode: 0o600 });
-    await chmod(privateKeyFile, 0o600);
-    await writeFile(jwksFile, `${JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), ...common }] }, null, 2)}\n`);
+    await generateKeyFiles({ alg: 'ES256', kid: DEV_KID, privateKeyFile, jwksFile, force: true });
     created = true;
   }
   return { certs, jwksFile, privateKeyFile, created };

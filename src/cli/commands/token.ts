@@ -1,12 +1,17 @@
+import { invalidArgument } from '../../errors.js';
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { revokeToken } from '../../auth/revocation.js';
+import { NativeClient } from '../../client/native-client.js';
+import { withDatabase } from '../connect.js';
+import { devOrGiven } from '../store.js';
+import { positiveInteger, serverOptions, storeOptions, withStoreOptions } from './options.js';
 import { importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { encodeTenantName, parseAccess, parseValueExists } from '../../auth/claims.js';
 import type { KeyAlgorithm } from '../../auth/keyset.js';
 import { isStrataError, StrataError } from '../../errors.js';
 import type { Output } from '../output.js';
 
-const invalidArgument = (message: string) => new StrataError('ERR_CLI_INVALID_ARGUMENT', message);
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
@@ -151,5 +156,28 @@ export function tokenCommand(output: Output): Command {
       });
       output.out(minted);
     });
+  withStoreOptions(
+    token
+      .command('revoke')
+      .description('revoke a token by its jti, on every server sharing the store, until the token expires')
+      .requiredOption('--jti <id>', 'the token id to revoke')
+      .option('--exp <seconds>', 'the token’s exp (epoch seconds): the revocation is dropped after it (default: a year from now)', positiveInteger),
+  ).action(async opts => {
+    const jti = opts.jti as string;
+    const exp = (opts.exp as number | undefined) ?? Math.floor(Date.now() / 1000) + 366 * 24 * 3600;
+    const remote = serverOptions(opts);
+    if (remote.server !== undefined) {
+      const client = new NativeClient({ url: remote.server, ...devOrGiven(remote) });
+      try {
+        await client.revokeToken(jti, exp);
+      } finally {
+        client.close();
+      }
+    } else {
+      await withDatabase(storeOptions(opts), db => db.transact(async tx => revokeToken(tx, jti, exp)));
+    }
+    output.out(`Revoked token ${JSON.stringify(jti)} until ${new Date(exp * 1000).toISOString()}`);
+  });
+
   return token;
 }

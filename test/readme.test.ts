@@ -1,0 +1,62 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** True when nothing listens on 127.0.0.1:`port`. */
+const portFree = (port: number) =>
+  new Promise<boolean>(resolve => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+
+/** The README's shell block that follows `heading` and contains `marker`. */
+async function readmeBlock(heading: string, marker: string): Promise<string> {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf(heading));
+  const block = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map(m => m[1] as string).find(b => b.includes(marker));
+  if (block === undefined) throw new Error(`no sh block with ${marker} after ${heading}`);
+  return block;
+}
+
+describe('the README, as a new user runs it', async () => {
+  const free = await portFree(6333);
+  const cleanup: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const f of cleanup.reverse()) await f();
+  });
+
+  it.skipIf(!free)('serves on the default port and answers the server section’s commands as written', async () => {
+    const { dir, remove } = await tempDir('strata-readme');
+    cleanup.push(remove);
+    // `npx strata` in a directory of its own, as after `npm ci` in a clone.
+    await mkdir(join(dir, 'node_modules/.bin'), { recursive: true });
+    await symlink(join(root, 'bin/strata.js'), join(dir, 'node_modules/.bin/strata'));
+    const server = spawn(process.execPath, [join(root, 'bin/strata.js'), 'serve'], { cwd: dir });
+    cleanup.push(async () => {
+      server.kill('SIGTERM');
+      await new Promise(resolve => server.once('exit', resolve));
+    });
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('Strata listening on')) resolve();
+      });
+      server.once('exit', code => reject(new Error(`serve exited with ${String(code)}`)));
+    });
+    const block = await readmeBlock('## The server', 'token mint');
+    const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
+      execFile('bash', ['-e', '-c', block], { cwd: dir }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout }))),
+    );
+    expect(stdout).toContain("The tenant `acme' has been created");
+    expect(stdout).toContain('{"results":[{},{"value":"d29ybGQ="}],"committed":true}');
+    expect(stdout).toContain('"engine":"embedded"');
+  }, 90_000);
+});

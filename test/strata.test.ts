@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { revokeToken } from '../src/auth/revocation.js';
+import { openStrata, type Strata } from '../src/strata.js';
+import { createTenant } from '../src/tenancy/registry.js';
+import { claims, makeKey, sign, writeJwks, type TestKey } from './helpers/jwt.js';
+import { tempDir } from './helpers/tmp.js';
+
+const enc = (s: string) => Buffer.from(s);
+const now = () => Math.floor(Date.now() / 1000);
+
+/** The library enforces a token exactly as the server does, with no network hop. */
+describe('openStrata: tenant handles under a token', () => {
+  let strata: Strata;
+  let key: TestKey;
+  let remove: () => Promise<void>;
+  beforeAll(async () => {
+    const t = await tempDir('strata-lib');
+    remove = t.remove;
+    key = await makeKey('ES256', 'lib-1');
+    await writeJwks(join(t.dir, 'jwks.json'), [key.publicJwk]);
+    strata = await openStrata({ dataDir: join(t.dir, 'data'), authorizationPublicKeyFile: join(t.dir, 'jwks.json') });
+    await strata.db.transact(async tx => {
+      await createTenant(tx, 'acme');
+      await createTenant(tx, 'globex');
+    });
+  });
+  afterAll(async () => {
+    await strata.close();
+    await remove();
+  });
+
+  it('lets a token reach the tenants it lists, confined to their keyspace', async () => {
+    const token = await sign(key, claims(now(), ['acme']));
+    await strata.tenant('acme', { token }).transact(async tx => tx.set(enc('k'), enc('v')));
+    expect(Buffer.from((await strata.tenant('acme').transact(tx => tx.get(enc('k'))))!).toString()).toBe('v');
+    expect(await strata.tenant('globex').transact(tx => tx.get(enc('k')))).toBeUndefined();
+  });
+
+  it('refuses a token for another tenant, a forged one, a revoked one, and a value_exists that no longer holds', async () => {
+    const forA = await sign(key, claims(now(), ['acme']));
+    await expect(strata.tenant('globex', { token: forA }).transact(async tx => tx.set(enc('x'), enc('x')))).rejects.toMatchObject({
+      code: 'ERR_AUTH_TENANT_FORBIDDEN',
+    });
+    const other = await makeKey('ES256', 'lib-1');
+    const forged = await sign(other, claims(now(), ['acme']));
+    await expect(strata.tenant('acme', { token: forged }).transact(tx => tx.get(enc('k')))).rejects.toMatchObject({ code: 'ERR_AUTH_TOKEN_INVALID' });
+    const revocable = await sign(key, { ...claims(now(), ['acme']), jti: 'lib-jti' });
+    await strata.tenant('acme', { token: revocable }).transact(tx => tx.get(enc('k')));
+    await strata.db.transact(async tx => revokeToken(tx, 'lib-jti', now() + 3600));
+    await expect(strata.tenant('acme', { token: revocable }).transact(tx => tx.get(enc('k')))).rejects.toMatchObject({ code: 'ERR_AUTH_TOKEN_REVOKED' });
+    await strata.tenant('acme').transact(async tx => tx.set(enc('status'), enc('on')));
+    const conditional = await sign(key, { ...claims(now(), ['acme']), value_exists: { key: enc('status').toString('base64'), value: enc('on').toString('base64') } });
+    await strata.tenant('acme', { token: conditional }).transact(tx => tx.get(enc('k')));
+    await strata.tenant('acme').transact(async tx => tx.set(enc('status'), enc('off')));
+    await expect(strata.tenant('acme', { token: conditional }).transact(async tx => tx.set(enc('y'), enc('y')))).rejects.toMatchObject({
+      code: 'ERR_AUTH_TOKEN_REVOKED',
+    });
+    expect(await strata.tenant('acme').transact(tx => tx.get(enc('y')))).toBeUndefined();
+    expect(await strata.tenant('globex').transact(tx => tx.get(enc('x')))).toBeUndefined();
+  });
+});
