@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -71,6 +72,30 @@ describe('strata serve', () => {
     await call(port, 'POST', '/v1/admin/tenants', { ca, client: operator, body: { name: 'open' } });
     const reply = await call(port, 'POST', '/v1/tenants/open/transact', { ca, body: { ops: [{ op: 'get', key: 'AA==' }] } });
     expect(reply.status).toBe(200);
+  }, 60_000);
+
+  it('re-reads the key set on SIGHUP: a token whose key left the file is refused', async () => {
+    const { dir, remove } = await tempDir('strata-serve');
+    cleanup.push(remove);
+    const s = await serve(dir, []);
+    cleanup.push(async () => void s.proc.kill('SIGKILL'));
+    const port = Number(new URL(s.url).port);
+    const ca = join(dir, 'certs/dev/ca.pem');
+    const operator = { cert: join(dir, 'certs/dev/operator.pem'), key: join(dir, 'certs/dev/operator.key') };
+    await call(port, 'POST', '/v1/admin/tenants', { ca, client: operator, body: { name: 'acme' } });
+    const { mintToken } = await import('../../src/cli/commands/token.js');
+    const key = JSON.parse(await readFile(join(dir, 'certs/dev/dev.private.jwk.json'), 'utf8')) as Record<string, string>;
+    const token = await mintToken({ key, tenants: ['acme'], ttlSeconds: 3600 });
+    const body = { ops: [{ op: 'get', key: 'AA==' }] };
+    expect((await call(port, 'POST', '/v1/tenants/acme/transact', { ca, token, body })).status).toBe(200);
+    await writeFile(join(dir, 'certs/dev/jwks.json'), JSON.stringify({ keys: [] }));
+    s.proc.kill('SIGHUP');
+    let reply = await call(port, 'POST', '/v1/tenants/acme/transact', { ca, token, body });
+    for (let i = 0; i < 50 && reply.status === 200; i++) {
+      await new Promise(r => setTimeout(r, 20));
+      reply = await call(port, 'POST', '/v1/tenants/acme/transact', { ca, token, body });
+    }
+    expect(reply).toMatchObject({ status: 401, body: { error: { code: 'ERR_AUTH_TOKEN_INVALID' } } });
   }, 60_000);
 
   it('refuses a bad knob with one line and exit code 2', async () => {

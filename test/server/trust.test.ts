@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTenant } from '../../src/tenancy/registry.js';
@@ -50,6 +51,28 @@ describe('trust over TLS', () => {
       expect(await server.db.transact(tx => getTenant(tx, 'acme'))).toBeDefined();
       expect(await server.db.transact(tx => getTenant(tx, 'evil'))).toBeUndefined();
       expect(await server.db.transact(tx => tx.get(Uint8Array.of(0)))).toBeUndefined();
+    });
+
+    it('reports status and metrics to the operator', async () => {
+      const status = await call(server.port, 'GET', '/v1/admin/status', { ca: good.caCert, client: operator() });
+      expect(status).toMatchObject({ status: 200, body: { engine: 'embedded', tenants: 1, throttled: [] } });
+      const metrics = await new Promise<string>((resolve, reject) => {
+        import('node:https').then(({ request }) => {
+          const req = request(
+            { host: '127.0.0.1', port: server.port, path: '/metrics', servername: 'localhost', ca: readFileSync(good.caCert), cert: readFileSync(good.operatorCert), key: readFileSync(good.operatorKey) },
+            res => {
+              let text = '';
+              res.on('data', c => (text += c));
+              res.on('end', () => resolve(text));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        }, reject);
+      });
+      expect(metrics).toContain('# TYPE strata_http_requests_total counter');
+      expect(metrics).toMatch(/strata_http_requests_total\{route="\/v1\/admin\/tenants",status="201"\} 1/);
+      expect(metrics).toMatch(/strata_auth_denied_total\{code="ERR_AUTH_TRUSTED_ONLY"\} \d+/);
     });
 
     it('asks an untrusted caller without a token for one on tenant routes (401 ERR_AUTH_TOKEN_MISSING)', async () => {
