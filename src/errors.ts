@@ -44,10 +44,13 @@ export const ERROR_CODES = {
   ERR_AUTH_TOKEN_TOO_LARGE: 'the token is longer than the maximum token size',
   ERR_AUTH_TENANT_FORBIDDEN: 'the token does not grant the tenant the request addresses',
   ERR_AUTH_TRUSTED_ONLY: 'only trusted callers (mutual TLS from a trusted subnet) may do this',
+  ERR_ACCESS_READ_ONLY: 'the token grants read access only (access "r"); nothing was written',
+  ERR_ACCESS_COLLECTION_SCOPED: 'the token is limited to collections (an access list), so it cannot use the native key-value API',
   ERR_AUTH_KEYSET_INVALID: 'the JWK Set file is not a valid key set; the previous key set stays in force',
   // Requests to the server.
   ERR_REQUEST_INVALID: 'the request body or parameters do not match what the route takes',
   ERR_REQUEST_TOO_LARGE: 'the request body is larger than the server accepts',
+  ERR_REQUEST_RESULT_TOO_LARGE: 'the reads of one request would return more than the server sends in one answer',
   ERR_ROUTE_NOT_FOUND: 'no route has that method and path',
   ERR_KV_COMPARE_FAILED: 'a compare of the transact request did not hold; nothing was written',
   ERR_SERVER_INTERNAL: 'the server failed unexpectedly (the log has the cause)',

@@ -35,5 +35,5 @@ export {
   type TenantInfo,
 } from './tenancy/registry.js';
 export { TENANT_KEY_SIZE_LIMIT } from './tenancy/layout.js';
-export { openStrata, Strata, type StrataOptions, type TenantHandle as TokenTenantHandle } from './strata.js';
+export { openStrata, Strata, type StrataOptions, type TenantCaller, type TenantHandle as TokenTenantHandle } from './strata.js';
 export { NativeClient, type NativeClientOptions } from './client/native-client.js';

@@ -33,8 +33,23 @@ describe('openStrata: tenant handles under a token', () => {
   it('lets a token reach the tenants it lists, confined to their keyspace', async () => {
     const token = await sign(key, claims(now(), ['acme']));
     await strata.tenant('acme', { token }).transact(async tx => tx.set(enc('k'), enc('v')));
-    expect(Buffer.from((await strata.tenant('acme').transact(tx => tx.get(enc('k'))))!).toString()).toBe('v');
-    expect(await strata.tenant('globex').transact(tx => tx.get(enc('k')))).toBeUndefined();
+    expect(Buffer.from((await strata.tenant('acme', { trusted: true }).transact(tx => tx.get(enc('k'))))!).toString()).toBe('v');
+    expect(await strata.tenant('globex', { trusted: true }).transact(tx => tx.get(enc('k')))).toBeUndefined();
+  });
+
+  it('never treats a missing token as trusted: { token: undefined } is a caller without one', async () => {
+    await expect(strata.tenant('acme', { token: undefined }).transact(tx => tx.get(enc('k')))).rejects.toMatchObject({ code: 'ERR_AUTH_TOKEN_MISSING' });
+  });
+
+  it('enforces the access claim: read-only tokens cannot write, collection-scoped tokens cannot use keys', async () => {
+    const readOnly = await sign(key, { ...claims(now(), ['acme']), access: 'r' });
+    expect(await strata.tenant('acme', { token: readOnly }).transact(tx => tx.get(enc('k')))).toBeDefined();
+    await expect(strata.tenant('acme', { token: readOnly }).transact(async tx => tx.set(enc('ro'), enc('x')))).rejects.toMatchObject({
+      code: 'ERR_ACCESS_READ_ONLY',
+    });
+    expect(await strata.tenant('acme', { trusted: true }).transact(tx => tx.get(enc('ro')))).toBeUndefined();
+    const scoped = await sign(key, { ...claims(now(), ['acme']), access: [{ collection: 'docs', access: 'rw' }] });
+    await expect(strata.tenant('acme', { token: scoped }).transact(tx => tx.get(enc('k')))).rejects.toMatchObject({ code: 'ERR_ACCESS_COLLECTION_SCOPED' });
   });
 
   it('refuses a token for another tenant, a forged one, a revoked one, and a value_exists that no longer holds', async () => {
@@ -49,14 +64,14 @@ describe('openStrata: tenant handles under a token', () => {
     await strata.tenant('acme', { token: revocable }).transact(tx => tx.get(enc('k')));
     await strata.db.transact(async tx => revokeToken(tx, 'lib-jti', now() + 3600));
     await expect(strata.tenant('acme', { token: revocable }).transact(tx => tx.get(enc('k')))).rejects.toMatchObject({ code: 'ERR_AUTH_TOKEN_REVOKED' });
-    await strata.tenant('acme').transact(async tx => tx.set(enc('status'), enc('on')));
+    await strata.tenant('acme', { trusted: true }).transact(async tx => tx.set(enc('status'), enc('on')));
     const conditional = await sign(key, { ...claims(now(), ['acme']), value_exists: { key: enc('status').toString('base64'), value: enc('on').toString('base64') } });
     await strata.tenant('acme', { token: conditional }).transact(tx => tx.get(enc('k')));
-    await strata.tenant('acme').transact(async tx => tx.set(enc('status'), enc('off')));
+    await strata.tenant('acme', { trusted: true }).transact(async tx => tx.set(enc('status'), enc('off')));
     await expect(strata.tenant('acme', { token: conditional }).transact(async tx => tx.set(enc('y'), enc('y')))).rejects.toMatchObject({
       code: 'ERR_AUTH_TOKEN_REVOKED',
     });
-    expect(await strata.tenant('acme').transact(tx => tx.get(enc('y')))).toBeUndefined();
-    expect(await strata.tenant('globex').transact(tx => tx.get(enc('x')))).toBeUndefined();
+    expect(await strata.tenant('acme', { trusted: true }).transact(tx => tx.get(enc('y')))).toBeUndefined();
+    expect(await strata.tenant('globex', { trusted: true }).transact(tx => tx.get(enc('x')))).toBeUndefined();
   });
 });

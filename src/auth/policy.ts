@@ -2,7 +2,7 @@ import { StrataError } from '../errors.js';
 import type { Transaction } from '../kv/types.js';
 import { requireTenant } from '../tenancy/registry.js';
 import { TenantTransaction } from '../tenancy/scoped.js';
-import type { ValueExistsClaim } from './claims.js';
+import type { AccessClaim, ValueExistsClaim } from './claims.js';
 import { isRevoked } from './revocation.js';
 
 /**
@@ -19,6 +19,7 @@ export interface Caller {
         readonly tenants: readonly string[];
         readonly jti?: string | undefined;
         readonly valueExists?: ValueExistsClaim | undefined;
+        readonly access?: AccessClaim | undefined;
       }
     | undefined;
 }
@@ -36,7 +37,16 @@ export function authorizeTenant(caller: Caller, tenant: string, allowTokenless: 
   if (!caller.token.tenants.includes(tenant)) {
     throw new StrataError('ERR_AUTH_TENANT_FORBIDDEN', `the token does not grant tenant ${JSON.stringify(tenant)}`, { details: { tenant } });
   }
+  // An access list limits the token to collections (and maybe a payload scope), which the native
+  // key-value API cannot honour: refused outright rather than granting the whole keyspace.
+  if (Array.isArray(caller.token.access)) {
+    throw new StrataError('ERR_ACCESS_COLLECTION_SCOPED', 'the token is limited to collections; the native key-value API is outside its scope');
+  }
 }
+
+const refuseWrite = (): never => {
+  throw new StrataError('ERR_ACCESS_READ_ONLY', 'the token grants read access only');
+};
 
 /**
  * Open `tenant` for `caller` inside `tx`: the token's revocation and `value_exists` conditions are
@@ -50,7 +60,7 @@ export async function openTenantScope(tx: Transaction, caller: Caller, tenant: s
   }
   if (token?.valueExists !== undefined) await checkValueExists(tx, token.valueExists, tenant);
   const info = await requireTenant(tx, tenant);
-  return new TenantTransaction(tx, info.prefix);
+  return new TenantTransaction(tx, info.prefix, token?.access === 'r' ? refuseWrite : undefined);
 }
 
 /** The token holds only while its `value_exists` condition does. */

@@ -86,8 +86,8 @@ export class NativeClient {
     return this.#call('DELETE', `/v1/admin/tenants/${encodeURIComponent(name)}${force ? '?force=true' : ''}`) as Promise<TenantView>;
   }
 
-  revokeToken(jti: string, exp?: number): Promise<{ jti: string; revoked: boolean; until: number }> {
-    return this.#call('POST', '/v1/admin/tokens/revoke', exp === undefined ? { jti } : { jti, exp }) as Promise<{ jti: string; revoked: boolean; until: number }>;
+  revokeToken(jti: string, exp?: number): Promise<{ jti: string; revoked: boolean; until: number | null }> {
+    return this.#call('POST', '/v1/admin/tokens/revoke', exp === undefined ? { jti } : { jti, exp }) as Promise<{ jti: string; revoked: boolean; until: number | null }>;
   }
 
   status(): Promise<Record<string, unknown>> {

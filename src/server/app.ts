@@ -48,6 +48,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // One line per request comes from our onResponse hook, with tenant, subject and outcome.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.knobs.maxRequestBodyBytes,
+    // A client that trickles its request is cut off rather than holding a connection (and a
+    // graceful shutdown) forever.
+    requestTimeout: 30_000,
+    // Tenant names are up to 255 bytes, percent-encoded three characters per byte.
+    routerOptions: { maxParamLength: 1024 },
     // Strict validation: bad input is refused, never silently stripped or coerced into shape.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
     ...(deps.https === undefined ? {} : { https: deps.https }),

@@ -114,7 +114,12 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
       });
       await new Promise<void>(resolve => metricsServer?.listen(m.port, m.host, resolve));
     }
-    timers.push(setInterval(() => void db.transact(tx => sweepRevocations(tx, Math.floor(now() / 1000))).catch(() => undefined), SWEEP_MS));
+    let sweepFrom: Uint8Array | undefined;
+    const sweep = async () => {
+      const { next } = await db.transact(tx => sweepRevocations(tx, Math.floor(now() / 1000), sweepFrom === undefined ? {} : { after: sweepFrom }));
+      sweepFrom = next;
+    };
+    timers.push(setInterval(() => void sweep().catch(err => logger.warn({ err }, 'revocation sweep failed')), SWEEP_MS));
     for (const t of timers) t.unref();
     logger.info({ url, engine: db.engine, keys: keySet?.kids() ?? [], dev: dev !== undefined }, `Strata listening on ${url}`);
     return {

@@ -1,4 +1,5 @@
 import { StrataError } from '../errors.js';
+import { keyAfter } from '../kv/keys.js';
 import { LIMITS } from '../kv/limits.js';
 import type { Transaction } from '../kv/types.js';
 
@@ -27,6 +28,10 @@ export type OpResult =
 export const MAX_OPS = 1_000;
 export const MAX_COMPARES = 100;
 export const MAX_RANGE_LIMIT = 10_000;
+/** Most bytes of keys and values one request may read back: bounds memory and answer size. */
+export const MAX_RESULT_BYTES = 32 * 1024 * 1024;
+/** Rows per engine read inside a range op, so the budget is checked as the read goes. */
+const RANGE_CHUNK = 256;
 
 const b64 = (bytes: number) => ({ type: 'string', maxLength: Math.ceil(bytes / 3) * 4, pattern: '^[A-Za-z0-9+/]*={0,2}$' });
 const key = b64(LIMITS.keySize + 1);
@@ -106,9 +111,44 @@ function decodeBody(body: TransactBody) {
   return { compare, ops };
 }
 
+/** Counts the bytes a request reads and refuses to go past the budget. */
+class ReadBudget {
+  #left: number;
+  constructor(bytes: number) {
+    this.#left = bytes;
+  }
+  spend(bytes: number): void {
+    this.#left -= bytes;
+    if (this.#left < 0) {
+      throw new StrataError('ERR_REQUEST_RESULT_TOO_LARGE', `the reads of this request return more than ${MAX_RESULT_BYTES} bytes; read less per request`, {
+        details: { maxResultBytes: MAX_RESULT_BYTES },
+      });
+    }
+  }
+}
+
+/** A range op, read in chunks so that the budget stops a huge read early rather than after it. */
+async function readRange(tx: Transaction, begin: Uint8Array, end: Uint8Array, limit: number, reverse: boolean, budget: ReadBudget) {
+  const kvs: Array<{ key: Uint8Array; value: Uint8Array }> = [];
+  let lo = begin;
+  let hi = end;
+  for (;;) {
+    const want = Math.min(RANGE_CHUNK, limit - kvs.length);
+    const chunk = await tx.getRange(lo, hi, { limit: want, reverse });
+    for (const kv of chunk.kvs) budget.spend(kv.key.length + kv.value.length);
+    kvs.push(...chunk.kvs);
+    const last = chunk.kvs[chunk.kvs.length - 1];
+    if (!chunk.more || last === undefined) return { kvs, more: false };
+    if (kvs.length >= limit) return { kvs, more: true };
+    if (reverse) hi = last.key;
+    else lo = keyAfter(last.key);
+  }
+}
+
 /** Run a transact body on `tx`: compares first, then the ops in order. */
 export async function runTransactBody(tx: Transaction, body: TransactBody): Promise<OpResult[]> {
   const { compare, ops } = decodeBody(body);
+  const budget = new ReadBudget(MAX_RESULT_BYTES);
   for (const [i, c] of compare.entries()) {
     const current = await tx.get(c.key);
     const holds = c.value === null ? current === undefined : current !== undefined && Buffer.compare(current, c.value) === 0;
@@ -119,13 +159,13 @@ export async function runTransactBody(tx: Transaction, body: TransactBody): Prom
     switch (op.op) {
       case 'get': {
         const v = await tx.get(op.key);
+        if (v !== undefined) budget.spend(v.length);
         results.push({ value: v === undefined ? null : encode(v) });
         break;
       }
       case 'getRange': {
-        const options = { ...(op.limit === undefined ? {} : { limit: op.limit }), ...(op.reverse === undefined ? {} : { reverse: op.reverse }) };
         // Without a limit a range read is capped, so one request cannot read without bound.
-        const { kvs, more } = await tx.getRange(op.begin, op.end, { limit: MAX_RANGE_LIMIT, ...options });
+        const { kvs, more } = await readRange(tx, op.begin, op.end, op.limit ?? MAX_RANGE_LIMIT, op.reverse === true, budget);
         results.push({ kvs: kvs.map(kv => ({ key: encode(kv.key), value: encode(kv.value) })), more });
         break;
       }

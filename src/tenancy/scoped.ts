@@ -13,10 +13,16 @@ import { TENANT_KEY_SIZE_LIMIT } from './layout.js';
 export class TenantTransaction implements Transaction {
   readonly #tx: Transaction;
   readonly #prefix: Uint8Array;
+  readonly #onWrite: (() => void) | undefined;
 
-  constructor(tx: Transaction, prefix: Uint8Array) {
+  /**
+   * `onWrite`, when given, runs before every write and may throw to refuse it: how a read-only
+   * token's transaction refuses writes whatever the caller tries.
+   */
+  constructor(tx: Transaction, prefix: Uint8Array, onWrite?: () => void) {
     this.#tx = tx;
     this.#prefix = Uint8Array.from(prefix);
+    this.#onWrite = onWrite;
   }
 
   get(key: Uint8Array, options?: ReadOptions): Promise<Uint8Array | undefined> {
@@ -41,18 +47,22 @@ export class TenantTransaction implements Transaction {
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
+    this.#onWrite?.();
     this.#tx.set(this.#key(key), value);
   }
 
   clear(key: Uint8Array): void {
+    this.#onWrite?.();
     this.#tx.clear(this.#key(key));
   }
 
   clearRange(begin: Uint8Array, end: Uint8Array): void {
+    this.#onWrite?.();
     this.#tx.clearRange(this.#bound(begin), this.#bound(end));
   }
 
   add(key: Uint8Array, param: Uint8Array): void {
+    this.#onWrite?.();
     this.#tx.add(this.#key(key), param);
   }
 

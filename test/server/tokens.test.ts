@@ -157,6 +157,41 @@ describe('tokens over TLS', () => {
     expect(await read('acme', 've-2')).toBeNull();
   });
 
+  it('enforces access: a read-only token reads but cannot write; a collection-scoped token cannot use keys', async () => {
+    const readOnly = await sign(es, { ...claims(now(), ['acme']), access: 'r' });
+    const reading = await call(server.port, 'POST', '/v1/tenants/acme/transact', { ca: certs.caCert, token: readOnly, body: { ops: [{ op: 'get', key: kv('k') }] } });
+    expect(reading.status).toBe(200);
+    expect(await write('acme', readOnly, 'ro')).toMatchObject({ status: 403, body: { error: { code: 'ERR_ACCESS_READ_ONLY' } } });
+    const sneaky = await call(server.port, 'POST', '/v1/tenants/acme/transact', {
+      ca: certs.caCert,
+      token: readOnly,
+      body: { ops: [{ op: 'get', key: kv('k') }, { op: 'clearRange', begin: '', end: '/w==' }] },
+    });
+    expect(sneaky).toMatchObject({ status: 403, body: { error: { code: 'ERR_ACCESS_READ_ONLY' } } });
+    expect(await read('acme', 'ok-es-1')).toBe(kv('x'));
+    expect(await read('acme', 'ro')).toBeNull();
+    const scoped = await sign(es, { ...claims(now(), ['acme']), access: [{ collection: 'docs', access: 'rw', payload: { user: 'u1' } }] });
+    expect(await write('acme', scoped, 'scoped')).toMatchObject({ status: 403, body: { error: { code: 'ERR_ACCESS_COLLECTION_SCOPED' } } });
+    expect(await read('acme', 'scoped')).toBeNull();
+  });
+
+  it('answers 401 before reading the body of a caller without a token', async () => {
+    const reply = await call(server.port, 'POST', '/v1/tenants/acme/transact', { ca: certs.caCert, body: { not: 'a valid body' } });
+    expect(reply).toMatchObject({ status: 401, body: { error: { code: 'ERR_AUTH_TOKEN_MISSING' } } });
+  });
+
+  it('keeps a revocation without exp for good, and refuses an absurd exp with 400', async () => {
+    const token = await sign(es, { ...claims(now()), jti: 'no-exp' });
+    expect((await call(server.port, 'POST', '/v1/admin/tokens/revoke', { ca: certs.caCert, client: operator(), body: { jti: 'no-exp' } })).body).toEqual({
+      jti: 'no-exp',
+      revoked: true,
+      until: null,
+    });
+    expect(await write('acme', token, 'no-exp')).toMatchObject({ status: 401, body: { error: { code: 'ERR_AUTH_TOKEN_REVOKED' } } });
+    const absurd = await call(server.port, 'POST', '/v1/admin/tokens/revoke', { ca: certs.caCert, client: operator(), body: { jti: 'x', exp: 1e20 } });
+    expect(absurd).toMatchObject({ status: 400, body: { error: { code: 'ERR_REQUEST_INVALID' } } });
+  });
+
   it('refuses untrusted token holders on every admin route', async () => {
     const token = await sign(es, claims(now(), ['acme']));
     for (const [method, path] of [['GET', '/v1/admin/tenants'], ['POST', '/v1/admin/tokens/revoke'], ['GET', '/v1/admin/status']] as const) {

@@ -122,6 +122,25 @@ describe('native transact API', () => {
     expect(await tenantCall('a', { ops: [{ op: 'get', key: b64('big') }] })).toMatchObject({ body: { results: [{ value: null }] } });
   });
 
+  it('refuses reads that would return more than 32 MiB with 413 ERR_REQUEST_RESULT_TOO_LARGE, and keeps serving', async () => {
+    const big = Buffer.alloc(99_000, 7).toString('base64');
+    for (let batch = 0; batch < 4; batch++) {
+      const ops = Array.from({ length: 90 }, (_, i) => ({ op: 'set', key: b64(`big/${batch}/${String(i).padStart(3, '0')}`), value: big }));
+      expect((await tenantCall('société/2', { ops })).status).toBe(200);
+    }
+    const greedy = await tenantCall('société/2', { ops: Array.from({ length: 5 }, () => ({ op: 'getRange', begin: b64('big/'), end: b64('big0') })) });
+    expect(greedy).toMatchObject({ status: 413, body: { error: { code: 'ERR_REQUEST_RESULT_TOO_LARGE' } } });
+    expect((await call(server.port, 'GET', '/healthz', { ca: certs.caCert })).status).toBe(200);
+    const modest = await tenantCall('société/2', { ops: [{ op: 'getRange', begin: b64('big/'), end: b64('big0'), limit: 3 }] });
+    expect(modest).toMatchObject({ status: 200, body: { results: [{ more: true }] } });
+  }, 60_000);
+
+  it('reaches a tenant with a 200-character name', async () => {
+    const name = 'n'.repeat(200);
+    expect((await call(server.port, 'POST', '/v1/admin/tenants', { ca: certs.caCert, client: operator(), body: { name } })).status).toBe(201);
+    expect((await tenantCall(name, { ops: [{ op: 'get', key: b64('k') }] })).status).toBe(200);
+  });
+
   it('answers 404 ERR_TENANT_NOT_FOUND for a tenant that does not exist, and ERR_ROUTE_NOT_FOUND for no route', async () => {
     expect(await tenantCall('ghost', { ops: [] })).toMatchObject({ status: 404, body: { error: { code: 'ERR_TENANT_NOT_FOUND' } } });
     expect(await call(server.port, 'GET', '/nowhere', { ca: certs.caCert })).toMatchObject({ status: 404, body: { error: { code: 'ERR_ROUTE_NOT_FOUND' } } });

@@ -161,10 +161,10 @@ export function tokenCommand(output: Output): Command {
       .command('revoke')
       .description('revoke a token by its jti, on every server sharing the store, until the token expires')
       .requiredOption('--jti <id>', 'the token id to revoke')
-      .option('--exp <seconds>', 'the token’s exp (epoch seconds): the revocation is dropped after it (default: a year from now)', positiveInteger),
+      .option('--exp <seconds>', 'the token’s exp (epoch seconds): the revocation is dropped after it (default: kept for good)', positiveInteger),
   ).action(async opts => {
     const jti = opts.jti as string;
-    const exp = (opts.exp as number | undefined) ?? Math.floor(Date.now() / 1000) + 366 * 24 * 3600;
+    const exp = opts.exp as number | undefined;
     const remote = serverOptions(opts);
     if (remote.server !== undefined) {
       const client = new NativeClient({ url: remote.server, ...devOrGiven(remote) });
@@ -176,7 +176,7 @@ export function tokenCommand(output: Output): Command {
     } else {
       await withDatabase(storeOptions(opts), db => db.transact(async tx => revokeToken(tx, jti, exp)));
     }
-    output.out(`Revoked token ${JSON.stringify(jti)} until ${new Date(exp * 1000).toISOString()}`);
+    output.out(`Revoked token ${JSON.stringify(jti)} ${exp === undefined ? 'for good' : `until ${new Date(exp * 1000).toISOString()}`}`);
   });
 
   return token;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { revokeToken } from '../../auth/revocation.js';
+import { REVOKED_FOREVER, revokeToken } from '../../auth/revocation.js';
 import {
   countTenants,
   createTenant,
@@ -90,15 +90,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
           type: 'object',
           additionalProperties: false,
           required: ['jti'],
-          properties: { jti: { type: 'string', minLength: 1, maxLength: 1024 }, exp: { type: 'integer', minimum: 0 } },
+          properties: { jti: { type: 'string', minLength: 1, maxLength: 1024 }, exp: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
         },
       },
     },
     async request => {
-      // Without the token's exp, keep the revocation for the longest token lifetime we could accept.
-      const exp = request.body.exp ?? Math.floor(deps.now() / 1000) + 366 * 24 * 3600;
+      // Without the token's exp the revocation is kept for good: a token may live arbitrarily long.
+      const exp = request.body.exp ?? REVOKED_FOREVER;
       await db.transact(async tx => revokeToken(tx, request.body.jti, exp));
-      return { jti: request.body.jti, revoked: true, until: exp };
+      return { jti: request.body.jti, revoked: true, until: exp === REVOKED_FOREVER ? null : exp };
     },
   );
 

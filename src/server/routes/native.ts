@@ -5,6 +5,12 @@ import { requireTrusted } from '../principal.js';
 import { runTransactBody, TRANSACT_BODY_SCHEMA, type TransactBody } from '../transact-ops.js';
 import { AuditLog } from '../audit.js';
 
+/**
+ * A request's transaction retries a few times within a few seconds, not the library's 100 times:
+ * a client waiting on an answer is better served by a prompt retryable error than a long stall.
+ */
+const REQUEST_TRANSACTION = { retryLimit: 10, timeoutMs: 10_000 } as const;
+
 const TENANT_PARAMS = {
   type: 'object',
   required: ['tenant'],
@@ -19,12 +25,18 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
 
   app.post<{ Params: { tenant: string }; Body: TransactBody }>(
     '/v1/tenants/:tenant/transact',
-    { schema: { params: TENANT_PARAMS, body: TRANSACT_BODY_SCHEMA } },
+    {
+      // Before the body is read: a caller without access to the tenant costs no parsing.
+      onRequest: async request => authorizeTenant(request.principal, request.params.tenant, deps.knobs.allowTokenlessTenantAccess),
+      schema: { params: TENANT_PARAMS, body: TRANSACT_BODY_SCHEMA },
+    },
     async request => {
       const { tenant } = request.params;
       const principal = request.principal;
-      authorizeTenant(principal, tenant, deps.knobs.allowTokenlessTenantAccess);
-      const results = await deps.db.transact(async tx => runTransactBody(await openTenantScope(tx, principal, tenant, deps.now()), request.body));
+      const results = await deps.db.transact(
+        async tx => runTransactBody(await openTenantScope(tx, principal, tenant, deps.now()), request.body),
+        REQUEST_TRANSACTION,
+      );
       if (principal.token !== undefined && audit.shouldLog(principal.address, tenant, principal.token.jti)) {
         request.log.info({ address: principal.address, tenant, sub: principal.token.sub, jti: principal.token.jti }, 'token accepted');
       }
@@ -36,7 +48,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
     '/v1/transact',
     { onRequest: async request => requireTrusted(request.principal), schema: { body: TRANSACT_BODY_SCHEMA } },
     async request => {
-    const results = await deps.db.transact(tx => runTransactBody(tx, request.body));
+    const results = await deps.db.transact(tx => runTransactBody(tx, request.body), REQUEST_TRANSACTION);
     return { results, committed: true };
     },
   );
