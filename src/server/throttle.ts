@@ -2,6 +2,8 @@
  * Addresses that presented a client certificate chain that does not verify, closed on sight for a
  * while (FoundationDB's TLS_SERVER_CONNECTION_THROTTLE_TIMEOUT, default 9 s).
  */
+const PRUNE_AT = 1024;
+
 export class BadCertificateThrottle {
   readonly #until = new Map<string, number>();
   readonly #ms: number;
@@ -18,7 +20,16 @@ export class BadCertificateThrottle {
 
   block(address: string): void {
     this.badCertificates++;
-    this.#until.set(address, this.#now() + this.#ms);
+    const now = this.#now();
+    // Forget lapsed entries as new ones come, so a stream of bad handshakes cannot grow the map
+    // beyond the addresses throttled at once.
+    if (this.#until.size >= PRUNE_AT) for (const [a, until] of this.#until) if (until <= now) this.#until.delete(a);
+    this.#until.set(address, now + this.#ms);
+  }
+
+  /** How many addresses are remembered (throttled now, or lapsed and not yet forgotten). */
+  get size(): number {
+    return this.#until.size;
   }
 
   /** True (and counted) when connections from `address` are refused now. */
