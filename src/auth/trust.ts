@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { StrataError } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 
 /**
  * Who is trusted (DESIGN §4): a caller whose TLS handshake presented a client certificate chain
@@ -24,7 +24,7 @@ export function parseTrustedSubnets(entries: ReadonlyArray<readonly [string, str
     const prefix = Number(bits);
     const max = family === 6 ? 128 : 32;
     if (family === 0 || extra !== undefined || bits === undefined || !/^\d+$/.test(bits) || prefix > max) {
-      throw new StrataError('ERR_CLI_INVALID_ARGUMENT', `--trusted-subnet-${name}: ${JSON.stringify(cidr)} is not an IPv4 or IPv6 CIDR`);
+      throw invalidArgument(`--trusted-subnet-${name}: ${JSON.stringify(cidr)} is not an IPv4 or IPv6 CIDR`);
     }
     list.addSubnet(network as string, prefix, family === 6 ? 'ipv6' : 'ipv4');
   }

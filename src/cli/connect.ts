@@ -1,4 +1,4 @@
-import { isStrataError, StrataError } from '../errors.js';
+import { invalidArgument, isStrataError, StrataError } from '../errors.js';
 import { openDatabase } from '../kv/open.js';
 import type { Database } from '../kv/types.js';
 
@@ -23,7 +23,7 @@ export function dataDirOf(options: ConnectOptions): string {
  */
 export async function connect(options: ConnectOptions, create = false): Promise<Database> {
   if (options.dataDir !== undefined && options.clusterFile !== undefined) {
-    throw new StrataError('ERR_CLI_INVALID_ARGUMENT', 'give --data-dir or --cluster-file, not both');
+    throw invalidArgument('give --data-dir or --cluster-file, not both');
   }
   if (options.clusterFile !== undefined) return openDatabase({ clusterFile: options.clusterFile });
   const dataDir = dataDirOf(options);

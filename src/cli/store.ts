@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NativeClient, type NativeClientOptions, type TenantView } from '../client/native-client.js';
-import { StrataError } from '../errors.js';
 import { runTransactBody, type OpResult, type TransactBody } from '../server/transact-ops.js';
 import {
   createTenant,
   deleteTenant,
-  getTenant,
   listTenants,
   renameTenant,
   requireTenant,
@@ -14,7 +12,7 @@ import {
   type ListTenantsOptions,
   type TenantInfo,
 } from '../tenancy/registry.js';
-import { TenantTransaction } from '../tenancy/scoped.js';
+import { tenantHandle } from '../tenancy/tenant.js';
 import { connect, type ConnectOptions } from './connect.js';
 
 /**
@@ -57,19 +55,11 @@ export async function openCliStore(local: ConnectOptions, remote: ServerOptions)
       const { tenants, more } = await tx(t => listTenants(t, options));
       return { tenants: tenants.map(show), more };
     },
-    getTenant: async name => {
-      const t = await tx(t => getTenant(t, name));
-      if (t === undefined) throw new StrataError('ERR_TENANT_NOT_FOUND', `no tenant is called ${JSON.stringify(name)}`);
-      return show(t);
-    },
+    getTenant: async name => show(await tx(t => requireTenant(t, name))),
     renameTenant: async (name, to) => show(await tx(t => renameTenant(t, name, to))),
     deleteTenant: async (name, force) => show(await tx(t => deleteTenant(t, name, { force }))),
     transact: (tenant, body) =>
-      tx(async t => {
-        if (tenant === undefined) return runTransactBody(t, body);
-        const info = await requireTenant(t, tenant);
-        return runTransactBody(new TenantTransaction(t, info.prefix), body);
-      }),
+      tenant === undefined ? tx(t => runTransactBody(t, body)) : tenantHandle(db, tenant).transact(t => runTransactBody(t, body)),
     close: () => db.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { ERROR_CODES, StrataError, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, type ErrorCode, invalidArgument, StrataError } from '../errors.js';
 
 /**
  * A small client for Strata's native API (DESIGN §6), over HTTPS with an operator certificate
@@ -45,7 +45,7 @@ export class NativeClient {
 
   constructor(options: NativeClientOptions) {
     this.#base = new URL(options.url);
-    if (this.#base.protocol !== 'https:') throw new StrataError('ERR_CLI_INVALID_ARGUMENT', `--server must be an https:// URL, got ${options.url}`);
+    if (this.#base.protocol !== 'https:') throw invalidArgument(`--server must be an https:// URL, got ${options.url}`);
     this.#token = options.token;
     this.#agent = new Agent({
       keepAlive: true,

@@ -1,4 +1,4 @@
-import { StrataError } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 
 /**
  * `strata serve`'s flags and knobs (DESIGN §5): fdbserver-style `--flag VALUE` / `--flag=VALUE`,
@@ -44,21 +44,17 @@ export interface ServeConfig {
   readonly help: boolean;
 }
 
-function bad(message: string): StrataError {
-  return new StrataError('ERR_CLI_INVALID_ARGUMENT', message);
-}
-
 function parseKnob(name: string, raw: string): boolean | number | string {
-  if (!(name in KNOBS)) throw bad(`unknown knob ${name} (see strata serve --help)`);
+  if (!(name in KNOBS)) throw invalidArgument(`unknown knob ${name} (see strata serve --help)`);
   const spec = KNOBS[name as KnobName];
   if (spec.kind === 'boolean') {
-    if (raw !== 'true' && raw !== 'false') throw bad(`knob ${name} takes true or false, got ${JSON.stringify(raw)}`);
+    if (raw !== 'true' && raw !== 'false') throw invalidArgument(`knob ${name} takes true or false, got ${JSON.stringify(raw)}`);
     return raw === 'true';
   }
   if (spec.kind === 'string') return raw;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw bad(`knob ${name} takes a whole number, got ${JSON.stringify(raw)}`);
-  if (name === 'token_clock_skew_seconds' && n > 60) throw bad('knob token_clock_skew_seconds is at most 60');
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw invalidArgument(`knob ${name} takes a whole number, got ${JSON.stringify(raw)}`);
+  if (name === 'token_clock_skew_seconds' && n > 60) throw invalidArgument('knob token_clock_skew_seconds is at most 60');
   return n;
 }
 
@@ -80,22 +76,22 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
       help = true;
       continue;
     }
-    if (!arg.startsWith('--')) throw bad(`unexpected argument ${JSON.stringify(arg)}`);
+    if (!arg.startsWith('--')) throw invalidArgument(`unexpected argument ${JSON.stringify(arg)}`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     const value = () => {
       if (eq !== -1) return arg.slice(eq + 1);
       const next = args[++i];
-      if (next === undefined) throw bad(`--${name} needs a value`);
+      if (next === undefined) throw invalidArgument(`--${name} needs a value`);
       return next;
     };
     if (name.startsWith('knob_')) knobs[name.slice(5)] = parseKnob(name.slice(5), value());
     else if (name.startsWith('trusted-subnet-') && name.length > 'trusted-subnet-'.length) {
       trustedSubnets.push([name.slice('trusted-subnet-'.length), value()]);
     } else if (name in SERVE_FLAGS) flags[name as ServeFlag] = value();
-    else throw bad(`unknown flag --${name} (see strata serve --help)`);
+    else throw invalidArgument(`unknown flag --${name} (see strata serve --help)`);
   }
-  if (flags['data-dir'] !== undefined && flags['cluster-file'] !== undefined) throw bad('give --data-dir or --cluster-file, not both');
+  if (flags['data-dir'] !== undefined && flags['cluster-file'] !== undefined) throw invalidArgument('give --data-dir or --cluster-file, not both');
   return { flags, trustedSubnets, knobs: knobs as Knobs, help };
 }
 
@@ -103,7 +99,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   const port = Number(m?.[3]);
-  if (m === null || port > 65535) throw bad(`--listen takes HOST:PORT, got ${JSON.stringify(text)}`);
+  if (m === null || port > 65535) throw invalidArgument(`--listen takes HOST:PORT, got ${JSON.stringify(text)}`);
   return { host: (m[1] ?? m[2]) as string, port };
 }
 

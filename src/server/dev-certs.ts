@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { StrataError } from '../errors.js';
+import { invalidArgument, StrataError } from '../errors.js';
 
 const run = promisify(execFile);
 
@@ -66,7 +66,7 @@ async function issue(paths: DevCertificates, name: 'server' | 'operator', subjec
 export async function generateDevCertificates(dir: string, options: { force?: boolean; hosts?: readonly string[] } = {}): Promise<DevCertificates> {
   const paths = devCertificatePaths(dir);
   if (!options.force && existsSync(paths.caCert)) {
-    throw new StrataError('ERR_CLI_INVALID_ARGUMENT', `${dir} already holds development certificates; pass --force to replace them`);
+    throw invalidArgument(`${dir} already holds development certificates; pass --force to replace them`);
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', paths.caKey]);

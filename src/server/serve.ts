@@ -7,7 +7,7 @@ import { KeySet } from '../auth/keyset.js';
 import { sweepRevocations } from '../auth/revocation.js';
 import { TokenVerifier } from '../auth/token.js';
 import { parseTrustedSubnets } from '../auth/trust.js';
-import { StrataError } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { openDatabase } from '../kv/open.js';
 import type { Database } from '../kv/types.js';
 import { buildApp } from './app.js';
@@ -43,7 +43,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
   const { flags, knobs } = config;
   const tlsGiven = ['tls-certificate-file', 'tls-key-file', 'tls-ca-file'].filter(f => flags[f as keyof typeof flags] !== undefined);
   if (tlsGiven.length !== 0 && tlsGiven.length !== 3) {
-    throw new StrataError('ERR_CLI_INVALID_ARGUMENT', 'give all of --tls-certificate-file, --tls-key-file and --tls-ca-file, or none (for development certificates)');
+    throw invalidArgument('give all of --tls-certificate-file, --tls-key-file and --tls-ca-file, or none (for development certificates)');
   }
   const dev = tlsGiven.length === 0 ? await ensureDevMaterial(DEV_DIR, flags['authorization-public-key-file'] === undefined) : undefined;
   const tls = dev === undefined
