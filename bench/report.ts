@@ -6,6 +6,8 @@ export interface Row {
   readonly metric: string;
   readonly strata: number;
   readonly baseline: number;
+  /** Where the ratio is not strata / baseline (a median of per-round ratios, say). */
+  readonly ratio?: number;
   readonly unit: string;
 }
 
@@ -14,7 +16,7 @@ const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n
 export function printTable(title: string, baselineName: string, rows: readonly Row[]): void {
   const lines = [
     ['metric', 'strata', baselineName, 'ratio', 'unit'],
-    ...rows.map(r => [r.metric, fmt(r.strata), fmt(r.baseline), (r.strata / r.baseline).toFixed(2), r.unit]),
+    ...rows.map(r => [r.metric, fmt(r.strata), fmt(r.baseline), (r.ratio ?? r.strata / r.baseline).toFixed(2), r.unit]),
   ];
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map(l => l[i]!.length)));
   console.log(`\n${title}`);

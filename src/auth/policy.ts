@@ -3,7 +3,7 @@ import type { Transaction } from '../kv/types.js';
 import { requireTenant } from '../tenancy/registry.js';
 import { TenantTransaction } from '../tenancy/scoped.js';
 import type { AccessClaim, ValueExistsClaim } from './claims.js';
-import { isRevoked } from './revocation.js';
+import { isRevoked, revocationKey } from './revocation.js';
 
 /**
  * The tenant policy, one function for the server's routes and for in-process callers alike:
@@ -52,15 +52,32 @@ const refuseWrite = (): never => {
  * Open `tenant` for `caller` inside `tx`: the token's revocation and `value_exists` conditions are
  * checked on this use, then the tenant is looked up and a transaction confined to it returned.
  * Call {@link authorizeTenant} first.
+ *
+ * The reads are issued together and their answers taken in a fixed order (revocation first), so the
+ * error a caller sees does not depend on timing; on FoundationDB, where each read is a network round
+ * trip, this costs one round trip instead of three.
  */
 export async function openTenantScope(tx: Transaction, caller: Caller, tenant: string, nowMs: number): Promise<TenantTransaction> {
   const token = caller.trusted ? undefined : caller.token;
-  if (token?.jti !== undefined && (await isRevoked(tx, token.jti, Math.floor(nowMs / 1000)))) {
-    throw new StrataError('ERR_AUTH_TOKEN_REVOKED', 'the token was revoked');
-  }
-  if (token?.valueExists !== undefined) await checkValueExists(tx, token.valueExists, tenant);
-  const info = await requireTenant(tx, tenant);
+  const revoked = token?.jti === undefined ? undefined : isRevoked(tx, token.jti, Math.floor(nowMs / 1000), keyOfRevocation(token, token.jti));
+  const holds = token?.valueExists === undefined ? undefined : checkValueExists(tx, token.valueExists, tenant);
+  const found = requireTenant(tx, tenant);
+  // Whichever is awaited last may reject after an earlier one has thrown: handled, not unhandled.
+  for (const pending of [holds, found]) pending?.catch(() => {});
+  if (revoked !== undefined && (await revoked)) throw new StrataError('ERR_AUTH_TOKEN_REVOKED', 'the token was revoked');
+  await holds;
+  const info = await found;
   return new TenantTransaction(tx, info.prefix, token?.access === 'r' ? refuseWrite : undefined);
+}
+
+// A cached token is the same object on every use, so its revocation key is packed once, not per
+// request (packing a tuple costs about 1.4 µs, more than the lookup itself).
+const revocationKeys = new WeakMap<object, Uint8Array>();
+
+function keyOfRevocation(token: object, jti: string): Uint8Array {
+  let key = revocationKeys.get(token);
+  if (key === undefined) revocationKeys.set(token, (key = revocationKey(jti)));
+  return key;
 }
 
 /** The token holds only while its `value_exists` condition does. */

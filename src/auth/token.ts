@@ -67,6 +67,8 @@ export const joseSignatureCheck: SignatureCheck = async (token, key) =>
   (await compactVerify(token, key.key, { algorithms: [key.alg] })).payload;
 
 interface CacheEntry {
+  /** The whole token: a lookup by signature is a hit only when the rest matches too. */
+  readonly text: string;
   readonly token: VerifiedToken;
   /** The key that verified it: the entry holds only while the key set still has this very key. */
   readonly key: VerificationKey;
@@ -132,20 +134,24 @@ export class TokenVerifier {
       });
     }
     const cache = this.#cache;
+    // Cached by the signature segment, not the whole token: a map lookup hashes its key, and the
+    // signature is a fraction of the token. It only finds the entry; equality of the whole text
+    // decides the hit, so a token altered anywhere (signature reused) is verified afresh.
+    const cacheKey = token.slice(token.lastIndexOf('.') + 1);
     if (cache !== undefined) {
-      const hit = cache.get(token);
-      if (hit !== undefined) {
+      const hit = cache.get(cacheKey);
+      if (hit !== undefined && hit.text === token) {
         if (this.#now() < hit.expiresAtMs && (hit.generation === this.#keys.generation || this.#keyStillInForce(hit))) {
           this.#hits++;
           return hit.token;
         }
         // Expired, or its key was removed or replaced: verify afresh, which reports why.
-        cache.delete(token);
+        cache.delete(cacheKey);
       }
     }
     this.#misses++;
     const { verified, key, generation } = await this.#verifyFully(token);
-    cache?.set(token, { token: verified, key, expiresAtMs: verified.exp * 1000 + this.#skewMs, generation });
+    cache?.set(cacheKey, { text: token, token: verified, key, expiresAtMs: verified.exp * 1000 + this.#skewMs, generation });
     return verified;
   }
 

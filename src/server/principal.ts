@@ -29,7 +29,10 @@ declare module 'fastify' {
 /** The bearer token of a request: `Authorization: Bearer …` or Qdrant's `api-key` header. */
 export function presentedToken(request: FastifyRequest): string | undefined {
   const auth = request.headers.authorization;
-  if (typeof auth === 'string' && /^bearer /i.test(auth)) return auth.slice(7).trim();
+  // The scheme is case-insensitive (RFC 9110 §11.1); compared without a regex, on every request.
+  if (typeof auth === 'string' && auth.length >= 7 && auth.charCodeAt(6) === 0x20 && auth.slice(0, 6).toLowerCase() === 'bearer') {
+    return auth.slice(7).trim();
+  }
   const apiKey = request.headers['api-key'];
   return typeof apiKey === 'string' ? apiKey.trim() : undefined;
 }

@@ -157,21 +157,38 @@ describe('the token cache', () => {
     await expect(v.verify(token)).resolves.toMatchObject({ kid: 'a' });
   });
 
-  it('evicts the least recently used token first', async () => {
-    const v = verifier({ cacheSize: 2 });
-    const [t1, t2, t3] = await Promise.all([1, 2, 3].map(i => sign(a, { ...claims(NOW_S), jti: `t${i}` })));
-    for (const t of [t1, t2, t1, t3]) await v.verify(t as string); // t1 was used after t2, so t2 goes
-    expect(checks).toBe(3);
-    expect(v.stats().size).toBe(2);
-    await v.verify(t1 as string);
-    await v.verify(t3 as string);
-    expect(checks).toBe(3);
-    await v.verify(t2 as string); // evicted: checked again, and now t1 (least recent) is evicted
-    expect(checks).toBe(4);
-    await v.verify(t3 as string);
-    expect(checks).toBe(4);
-    await v.verify(t1 as string);
+  it('evicts the oldest token first, and keeps one used since half the cache filled after it', async () => {
+    const v = verifier({ cacheSize: 4 });
+    const [t1, t2, t3, t4, t5, t6] = (await Promise.all([1, 2, 3, 4, 5, 6].map(i => sign(a, { ...claims(NOW_S), jti: `t${i}` })))) as string[] as [string, string, string, string, string, string];
+    for (const t of [t1, t2, t3, t4]) await v.verify(t);
+    await v.verify(t1); // three tokens came after it: a use moves it to the young end
+    await v.verify(t5); // so t2 is the oldest and goes
     expect(checks).toBe(5);
+    expect(v.stats().size).toBe(4);
+    await v.verify(t1);
+    expect(checks).toBe(5);
+    await v.verify(t2);
+    expect(checks).toBe(6); // evicted: checked again, which evicts t3
+    await v.verify(t6); // evicts t4
+    for (const t of [t1, t5, t2, t6]) await v.verify(t);
+    expect(checks).toBe(7);
+    await v.verify(t3);
+    expect(checks).toBe(8);
+  });
+
+  it('checks a token that reuses a cached token’s signature with another header or payload', async () => {
+    const v = verifier();
+    const good = await sign(a, claims(NOW_S, ['acme']));
+    await v.verify(good);
+    const [h, p, s] = good.split('.') as [string, string, string];
+    const forged = Buffer.from(JSON.stringify({ ...claims(NOW_S, ['other']) })).toString('base64url');
+    await expect(v.verify(`${h}.${forged}.${s}`)).rejects.toMatchObject({ code: 'ERR_AUTH_TOKEN_INVALID' });
+    const otherHeader = Buffer.from(JSON.stringify({ alg: 'ES256', kid: 'b', typ: 'JWT' })).toString('base64url');
+    await expect(v.verify(`${otherHeader}.${p}.${s}`)).rejects.toMatchObject({ code: 'ERR_AUTH_TOKEN_INVALID' });
+    expect(checks).toBe(3);
+    // The genuine token is still a hit.
+    checkWorks = false;
+    await expect(v.verify(good)).resolves.toMatchObject({ tenants: ['acme'] });
   });
 
   it('still refuses oversized and empty tokens before the cache', async () => {
