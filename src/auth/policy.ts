@@ -2,7 +2,7 @@ import { StrataError } from '../errors.js';
 import type { Transaction } from '../kv/types.js';
 import { requireTenant } from '../tenancy/registry.js';
 import { TenantTransaction } from '../tenancy/scoped.js';
-import type { AccessClaim, ValueExistsClaim } from './claims.js';
+import type { AccessClaim, PointsValueExists, ValueExistsClaim } from './claims.js';
 import { isRevoked, revocationKey } from './revocation.js';
 
 /**
@@ -26,9 +26,10 @@ export interface Caller {
 
 /**
  * May `caller` address `tenant` at all? Trusted callers may reach any tenant; untrusted ones need
- * a token that lists it, unless tokenless access is on (an incremental rollout).
+ * a token that lists it, unless tokenless access is on (an incremental rollout). A token limited to
+ * collections (an `access` list) may use the collections API only, where each collection is checked.
  */
-export function authorizeTenant(caller: Caller, tenant: string, allowTokenless: boolean): void {
+export function authorizeTenant(caller: Caller, tenant: string, allowTokenless: boolean, api: 'kv' | 'collections' = 'kv'): void {
   if (caller.trusted) return;
   if (caller.token === undefined) {
     if (allowTokenless) return;
@@ -39,7 +40,7 @@ export function authorizeTenant(caller: Caller, tenant: string, allowTokenless: 
   }
   // An access list limits the token to collections (and maybe a payload scope), which the native
   // key-value API cannot honour: refused outright rather than granting the whole keyspace.
-  if (Array.isArray(caller.token.access)) {
+  if (api === 'kv' && Array.isArray(caller.token.access)) {
     throw new StrataError('ERR_ACCESS_COLLECTION_SCOPED', 'the token is limited to collections; the native key-value API is outside its scope');
   }
 }
@@ -57,10 +58,10 @@ const refuseWrite = (): never => {
  * error a caller sees does not depend on timing; on FoundationDB, where each read is a network round
  * trip, this costs one round trip instead of three.
  */
-export async function openTenantScope(tx: Transaction, caller: Caller, tenant: string, nowMs: number): Promise<TenantTransaction> {
+export async function openTenantScope(tx: Transaction, caller: Caller, tenant: string, nowMs: number, checks: PolicyChecks = {}): Promise<TenantTransaction> {
   const token = caller.trusted ? undefined : caller.token;
   const revoked = token?.jti === undefined ? undefined : isRevoked(tx, token.jti, Math.floor(nowMs / 1000), keyOfRevocation(token, token.jti));
-  const holds = token?.valueExists === undefined ? undefined : checkValueExists(tx, token.valueExists, tenant);
+  const holds = token?.valueExists === undefined ? undefined : checkValueExists(tx, token.valueExists, tenant, checks);
   const found = requireTenant(tx, tenant);
   // Whichever is awaited last may reject after an earlier one has thrown: handled, not unhandled.
   for (const pending of [holds, found]) pending?.catch(() => {});
@@ -80,12 +81,25 @@ function keyOfRevocation(token: object, jti: string): Uint8Array {
   return key;
 }
 
+/**
+ * What the policy asks of the layers above it (which it may not import): whether a point matching
+ * a `value_exists` condition exists in a collection of the tenant.
+ */
+export interface PolicyChecks {
+  readonly pointExists?: (tenantTx: TenantTransaction, claim: PointsValueExists) => Promise<boolean>;
+}
+
 /** The token holds only while its `value_exists` condition does. */
-async function checkValueExists(tx: Transaction, claim: ValueExistsClaim, addressed: string): Promise<void> {
+async function checkValueExists(tx: Transaction, claim: ValueExistsClaim, addressed: string, checks: PolicyChecks): Promise<void> {
   if (claim.kind === 'points') {
-    // Checked against collections once the record layer exists. Until then such a token cannot be
-    // honoured safely, so it is refused (fail closed) rather than accepted unchecked.
-    throw new StrataError('ERR_AUTH_TOKEN_REVOKED', 'the token’s value_exists names a collection, which this server cannot check yet');
+    // Without a record layer to ask (the native key-value API), such a token cannot be honoured
+    // safely, so it is refused (fail closed) rather than accepted unchecked.
+    if (checks.pointExists === undefined) throw new StrataError('ERR_AUTH_TOKEN_REVOKED', 'the token’s value_exists names a collection, which this API cannot check');
+    const where = await requireTenant(tx, addressed);
+    if (!(await checks.pointExists(new TenantTransaction(tx, where.prefix), claim))) {
+      throw new StrataError('ERR_AUTH_TOKEN_REVOKED', 'the token’s value_exists condition no longer holds');
+    }
+    return;
   }
   const where = await requireTenant(tx, claim.tenant ?? addressed);
   const held = await new TenantTransaction(tx, where.prefix).get(Buffer.from(claim.key, 'base64'));

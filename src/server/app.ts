@@ -7,6 +7,10 @@ import type { Metrics } from './metrics.js';
 import { resolvePrincipal, type Verifier } from './principal.js';
 import { registerAdminRoutes, type StatusSources } from './routes/admin.js';
 import { registerNativeRoutes } from './routes/native.js';
+import { isQdrantPath, qdrantErrorBody } from './qdrant/respond.js';
+import { registerQdrantCollectionRoutes } from './routes/qdrant-collections.js';
+import { registerQdrantPointRoutes } from './routes/qdrant-points.js';
+import { registerQdrantSearchRoutes } from './routes/qdrant-search.js';
 import { HTTP_STATUS } from './status.js';
 
 /** The server's behaviour knobs (DESIGN §5), already parsed. */
@@ -96,15 +100,23 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         'denied',
       );
     } else if (status >= 500) request.log.error({ err }, 'request failed');
-    void reply.status(status).send(body);
+    void reply.status(status).send(isQdrantPath(request.url) ? qdrantErrorBody(status, body.error.code, body.error.message, reply.elapsedTime / 1000) : body);
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(errorBody('ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`));
+    const path = request.url.split('?')[0] ?? '';
+    const message = `no route ${request.method} ${path}`;
+    void reply.status(404).send(isQdrantPath(path) ? qdrantErrorBody(404, 'ERR_ROUTE_NOT_FOUND', message, 0) : errorBody('ERR_ROUTE_NOT_FOUND', message));
   });
 
   registerNativeRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  // Qdrant's UpdateResult carries an operation id; a per-server sequence is what clients see.
+  let operationId = 0;
+  const nextOperationId = () => ++operationId;
+  registerQdrantCollectionRoutes(app, deps, nextOperationId);
+  registerQdrantPointRoutes(app, deps, nextOperationId);
+  registerQdrantSearchRoutes(app, deps);
   return app;
 }
 

@@ -1,0 +1,147 @@
+import { StrataError } from '../../src/errors.js';
+import type { Transaction } from '../../src/kv/types.js';
+import { parseCollectionConfig, parseHnsw, type CollectionConfig } from './collection-config.js';
+import type { IndexSchema } from './index-schema.js';
+import { COLLECTION_BY_NAME, COLLECTION_CONFIG, COLLECTION_LAST_ID_KEY, collectionKeys, type CollectionKeys } from './layout.js';
+import { fail, objectOf } from './validate.js';
+
+/**
+ * Collections of a tenant: create, open, list, update, delete. Each has a numeric id, allocated on
+ * creation and never reused, under which all its data lives, so deleting one is a single range
+ * clear and a collection created again under the same name starts empty.
+ */
+
+/** A shard key, as Qdrant's custom sharding names them. */
+export type ShardKey = string | number;
+
+/** What is stored about a collection. */
+export interface StoredCollection {
+  readonly name: string;
+  readonly id: number;
+  readonly config: CollectionConfig;
+  readonly indexes: Readonly<Record<string, IndexSchema>>;
+  readonly shardKeys: readonly ShardKey[];
+}
+
+/** An open collection: what is stored plus its key layout. */
+export interface Collection extends StoredCollection {
+  readonly keys: CollectionKeys;
+}
+
+const FORBIDDEN_NAME = /[\u0000-\u001f\u007f/\\<>:"|?*]/;
+
+/** Check a collection name: 1-255 bytes, no control characters nor `/ \ < > : " | ? *`. */
+export function checkCollectionName(name: string): void {
+  if (typeof name !== 'string' || name === '' || Buffer.byteLength(name) > 255 || FORBIDDEN_NAME.test(name) || name === '.' || name === '..') {
+    throw new StrataError(
+      'ERR_COLLECTION_NAME_INVALID',
+      'a collection name must be 1 to 255 bytes without control characters or any of / \\ < > : " | ? *',
+    );
+  }
+}
+
+function encodeId(id: number): Uint8Array {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(id));
+  return b;
+}
+
+function open(stored: StoredCollection): Collection {
+  return { ...stored, keys: collectionKeys(stored.id) };
+}
+
+/** The collection called `name`, or undefined. */
+export async function openCollection(tx: Transaction, name: string): Promise<Collection | undefined> {
+  checkCollectionName(name);
+  const idBytes = await tx.get(COLLECTION_BY_NAME.pack([name]));
+  if (idBytes === undefined) return undefined;
+  const id = Number(Buffer.from(idBytes).readBigUInt64BE());
+  const raw = await tx.get(COLLECTION_CONFIG.pack([id]));
+  if (raw === undefined) throw new Error(`collection ${name} has an id but no config`);
+  return open(JSON.parse(Buffer.from(raw).toString('utf8')) as StoredCollection);
+}
+
+/** The collection called `name`, or `ERR_COLLECTION_NOT_FOUND`. */
+export async function requireCollection(tx: Transaction, name: string): Promise<Collection> {
+  const c = await openCollection(tx, name);
+  if (c === undefined) throw new StrataError('ERR_COLLECTION_NOT_FOUND', `Collection \`${name}\` doesn't exist!`, { details: { collection: name } });
+  return c;
+}
+
+/** Store `stored` (a new collection, or a changed one). */
+export function saveCollection(tx: Transaction, stored: StoredCollection): void {
+  const { name, id, config, indexes, shardKeys } = stored;
+  tx.set(COLLECTION_CONFIG.pack([id]), Buffer.from(JSON.stringify({ name, id, config, indexes, shardKeys })));
+}
+
+/** Create a collection from a Qdrant create body; `ERR_COLLECTION_EXISTS` when the name is taken. */
+export async function createCollection(tx: Transaction, name: string, body: unknown): Promise<Collection> {
+  checkCollectionName(name);
+  const config = parseCollectionConfig(body);
+  if ((await tx.get(COLLECTION_BY_NAME.pack([name]))) !== undefined) {
+    throw new StrataError('ERR_COLLECTION_EXISTS', `Wrong input: Collection \`${name}\` already exists!`, { details: { collection: name } });
+  }
+  const last = await tx.get(COLLECTION_LAST_ID_KEY);
+  const id = (last === undefined ? 0 : Number(Buffer.from(last).readBigUInt64BE())) + 1;
+  tx.set(COLLECTION_LAST_ID_KEY, encodeId(id));
+  tx.set(COLLECTION_BY_NAME.pack([name]), encodeId(id));
+  const stored: StoredCollection = { name, id, config, indexes: {}, shardKeys: [] };
+  saveCollection(tx, stored);
+  return open(stored);
+}
+
+/** Names of the tenant's collections, in name order. */
+export async function listCollections(tx: Transaction): Promise<string[]> {
+  const names: string[] = [];
+  const { begin, end } = COLLECTION_BY_NAME.range();
+  let from = begin;
+  for (;;) {
+    const { kvs, more } = await tx.getRange(from, end, { limit: 1000 });
+    for (const { key } of kvs) names.push(String(COLLECTION_BY_NAME.unpack(key)[0]));
+    const last = kvs[kvs.length - 1];
+    if (!more || last === undefined) return names;
+    from = Uint8Array.from([...last.key, 0]);
+  }
+}
+
+/** Delete the collection and all its points; false when there was none. */
+export async function deleteCollection(tx: Transaction, name: string): Promise<boolean> {
+  const c = await openCollection(tx, name);
+  if (c === undefined) return false;
+  tx.clear(COLLECTION_BY_NAME.pack([name]));
+  tx.clear(COLLECTION_CONFIG.pack([c.id]));
+  const { begin, end } = c.keys.data.range();
+  tx.clearRange(begin, end);
+  return true;
+}
+
+const UPDATE_FIELDS = ['hnsw_config', 'optimizers_config', 'params', 'vectors', 'quantization_config', 'sparse_vectors', 'strict_mode_config', 'metadata'];
+
+/**
+ * Apply a Qdrant update-collection body: `hnsw_config` is merged; optimizer, quantization and
+ * `params` settings are kept and reported (they tune Qdrant's storage, not results); changing
+ * vectors, sparse vectors or strict mode is refused as not supported.
+ */
+export async function updateCollection(tx: Transaction, name: string, body: unknown): Promise<Collection> {
+  const c = await requireCollection(tx, name);
+  const b = objectOf('ERR_COLLECTION_CONFIG_INVALID', '', body ?? {}, UPDATE_FIELDS);
+  for (const unsupported of ['vectors', 'sparse_vectors', 'strict_mode_config'] as const) {
+    if (b[unsupported] !== undefined && b[unsupported] !== null) {
+      fail('ERR_FEATURE_UNSUPPORTED', unsupported, `updating ${unsupported} is not supported by Strata yet`);
+    }
+  }
+  const passthrough = { ...c.config.passthrough };
+  if (b['optimizers_config'] !== undefined) passthrough['optimizers_config'] = b['optimizers_config'];
+  if (b['quantization_config'] !== undefined) passthrough['quantization_config'] = b['quantization_config'];
+  if (b['params'] !== undefined) passthrough['params'] = b['params'];
+  const config: CollectionConfig = { ...c.config, hnsw: parseHnsw('hnsw_config', b['hnsw_config'], c.config.hnsw), passthrough };
+  const next: StoredCollection = { ...c, config };
+  saveCollection(tx, next);
+  return open(next);
+}
+
+/** How many points the collection holds. */
+export async function pointCount(tx: Transaction, c: Collection, options: { snapshot?: boolean } = {}): Promise<number> {
+  const v = await tx.get(c.keys.count, options);
+  return v === undefined ? 0 : Number(Buffer.from(v).readBigInt64LE());
+}

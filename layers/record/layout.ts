@@ -1,0 +1,91 @@
+import { Subspace } from '../../src/kv/subspace.js';
+import { pack, unpack, type TupleItem } from '../../src/kv/tuple.js';
+import { isUuidId, type PointId } from './point-id.js';
+
+/**
+ * Where the record layer keeps its data inside a tenant's keyspace. On-disk constants: pinned by
+ * test/record/layout.test.ts; changing any of them orphans existing data.
+ *
+ * Every key starts with `\xfe R`: tenants that also use the native key-value API keep `\xfe` free
+ * for Strata's layers, as FoundationDB keeps `\xff` for its system keys.
+ *
+ * ```
+ * (0, name)                      → collection id (8 bytes, big-endian)
+ * (1, id)                        → collection config (JSON)
+ * (2)                            → last collection id handed out
+ * (3, id, 0, point)              → the point's record: payload (and shard key)
+ * (3, id, 1, vector name, point) → one vector, Float32 little-endian
+ * (3, id, 2, field, value, point)→ empty: a payload index entry
+ * (3, id, 3)                     → point count (little-endian 64-bit, atomic add)
+ * (3, id, 4, …)                  → the vector index layer's data
+ * ```
+ *
+ * A point id is packed as one tuple item: an integer as a tuple integer, a UUID as a tuple UUID
+ * (0x30), an opaque string as a tuple string. Tuple order then puts strings first, then integers
+ * ascending, then UUIDs; among integers and UUIDs that is Qdrant's scroll order.
+ */
+export const RECORD_ROOT = new Subspace(Uint8Array.of(0xfe, 0x52));
+export const COLLECTION_BY_NAME = RECORD_ROOT.subspace([0]);
+export const COLLECTION_CONFIG = RECORD_ROOT.subspace([1]);
+export const COLLECTION_LAST_ID_KEY = RECORD_ROOT.pack([2]);
+export const COLLECTION_DATA = RECORD_ROOT.subspace([3]);
+
+/** The parts of a collection's data subspace. */
+export const PART = { points: 0, vectors: 1, index: 2, count: 3, vectorIndex: 4 } as const;
+
+/** The keys of one collection, computed once per request. */
+export interface CollectionKeys {
+  readonly data: Subspace;
+  readonly points: Subspace;
+  readonly index: Subspace;
+  readonly count: Uint8Array;
+  readonly vectorIndex: Subspace;
+  vectors(name: string): Subspace;
+}
+
+/** The key layout of the collection with numeric id `id`. */
+export function collectionKeys(id: number): CollectionKeys {
+  const data = COLLECTION_DATA.subspace([id]);
+  const vectorSubspaces = new Map<string, Subspace>();
+  return {
+    data,
+    points: data.subspace([PART.points]),
+    index: data.subspace([PART.index]),
+    count: data.pack([PART.count]),
+    vectorIndex: data.subspace([PART.vectorIndex]),
+    vectors(name) {
+      let s = vectorSubspaces.get(name);
+      if (s === undefined) vectorSubspaces.set(name, (s = data.subspace([PART.vectors, name])));
+      return s;
+    },
+  };
+}
+
+/** The tuple item a point id is packed as. */
+export function pointIdItem(id: PointId): TupleItem {
+  if (typeof id === 'number') return id;
+  if (isUuidId(id)) return { type: 'uuid', value: Buffer.from(id.replaceAll('-', ''), 'hex') };
+  return id;
+}
+
+/** The id a packed tuple item holds. */
+export function pointIdFromItem(item: TupleItem | undefined): PointId {
+  if (typeof item === 'number' || typeof item === 'string') return item;
+  if (typeof item === 'bigint') return Number(item);
+  if (typeof item === 'object' && item !== null && 'type' in item && item.type === 'uuid') {
+    const h = Buffer.from(item.value).toString('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+  throw new Error('a stored point key does not hold a point id');
+}
+
+/** The bytes a point id is packed as (the last part of its record, vector and index keys). */
+export function encodePointId(id: PointId): Uint8Array {
+  return pack([pointIdItem(id)]);
+}
+
+/** The point id at the end of `key`, which lies in `subspace` after `skip` other tuple items. */
+export function pointIdOfKey(subspace: Subspace, key: Uint8Array, skip = 0): PointId {
+  const items = unpack(key.subarray(subspace.prefix.length));
+  return pointIdFromItem(items[skip]);
+}

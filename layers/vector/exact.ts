@@ -1,0 +1,86 @@
+import { StrataError } from '../../src/errors.js';
+import type { Transaction } from '../../src/kv/types.js';
+import { unpack } from '../../src/kv/tuple.js';
+import { decodeVector } from '../record/codec.js';
+import { vectorNamed } from '../record/collection-config.js';
+import type { Collection } from '../record/collections.js';
+import { pointIdFromItem, pointIdItem } from '../record/layout.js';
+import type { ReadSpec } from '../record/plan.js';
+import type { PointId } from '../record/point-id.js';
+import { selectPoints } from '../record/read.js';
+import { higherIsBetter, passesThreshold, preprocess, score } from './distance.js';
+import { TopK } from './top-k.js';
+
+/**
+ * Exact nearest-neighbour search: every candidate point's vector is scored against the query. With
+ * no filter, scope or shard key it streams the collection's vectors alone (no payload is parsed);
+ * otherwise it takes the points the record layer selects and reads their vectors.
+ */
+
+/** What to search for. */
+export interface SearchSpec extends ReadSpec {
+  /** The query vector as the client gave it (normalized here for Cosine). */
+  readonly vector: Float32Array;
+  /** The vector name ("" for a single-vector collection). */
+  readonly using?: string | undefined;
+  readonly limit: number;
+  readonly offset?: number | undefined;
+  readonly scoreThreshold?: number | undefined;
+  /** Points never returned (the point a query by id names). */
+  readonly exclude?: ReadonlySet<PointId> | undefined;
+}
+
+/** One hit. */
+export interface Hit {
+  readonly id: PointId;
+  readonly score: number;
+}
+
+const CHUNK = 512;
+
+/** The best `limit` points after `offset`, best first, with Qdrant's scores. */
+export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSpec): Promise<Hit[]> {
+  const [name, params] = vectorNamed(c.config, spec.using);
+  if (spec.vector.length !== params.size) {
+    throw new StrataError('ERR_VECTOR_INVALID', `Wrong input: Vector dimension error: expected dim: ${params.size}, got ${spec.vector.length}`);
+  }
+  const query = preprocess(params.distance, spec.vector);
+  const offset = spec.offset ?? 0;
+  const top = new TopK<PointId>(spec.limit + offset, higherIsBetter(params.distance));
+  let seq = 0;
+  const offer = (id: PointId, v: Float32Array) => {
+    if (spec.exclude?.has(id) === true || v.length !== query.length) return;
+    const s = score(params.distance, query, v);
+    if (spec.scoreThreshold !== undefined && !passesThreshold(params.distance, s, spec.scoreThreshold)) return;
+    top.push(s, id, seq++);
+  };
+  const vectors = c.keys.vectors(name);
+  if (spec.filter === undefined && spec.scope === undefined && spec.shardKey === undefined) {
+    const { begin, end } = vectors.range();
+    const prefixLength = vectors.prefix.length;
+    let from = begin;
+    for (;;) {
+      const { kvs, more } = await tx.getRange(from, end, { limit: CHUNK });
+      for (const { key, value } of kvs) offer(pointIdFromItem(unpack(key.subarray(prefixLength))[0]), decodeVector(value));
+      const last = kvs[kvs.length - 1];
+      if (!more || last === undefined) break;
+      from = Uint8Array.from([...last.key, 0]);
+    }
+  } else {
+    let batch: PointId[] = [];
+    const flush = async () => {
+      const raws = await Promise.all(batch.map(id => tx.get(vectors.pack([pointIdItem(id)]))));
+      for (const [i, id] of batch.entries()) {
+        const raw = raws[i];
+        if (raw !== undefined) offer(id, decodeVector(raw));
+      }
+      batch = [];
+    };
+    for await (const point of selectPoints(tx, c, spec)) {
+      batch.push(point.id);
+      if (batch.length === CHUNK) await flush();
+    }
+    await flush();
+  }
+  return top.results().slice(offset).map(({ score: s, item }) => ({ id: item, score: s }));
+}

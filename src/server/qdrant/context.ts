@@ -1,0 +1,86 @@
+import type { FastifyRequest } from 'fastify';
+import { grantFor, type CollectionGrant, type CollectionNeed } from '../../auth/collection-access.js';
+import type { PointsValueExists } from '../../auth/claims.js';
+import { authorizeTenant, openTenantScope, type PolicyChecks } from '../../auth/policy.js';
+import { StrataError } from '../../errors.js';
+import type { Transaction } from '../../kv/types.js';
+import type { TenantTransaction } from '../../tenancy/scoped.js';
+import { tenantNameBytes } from '../../tenancy/name.js';
+import { openCollection } from '../../../layers/record/collections.js';
+import { CONDITION_KINDS, type Filter } from '../../../layers/record/filter/types.js';
+import { parsePayloadPath } from '../../../layers/record/payload-path.js';
+import { selectPoints } from '../../../layers/record/read.js';
+import type { AppDeps } from '../app.js';
+
+/**
+ * The tenant and rights of a Qdrant-API request. The tenant is the `x-strata-tenant` header
+ * (percent-encoded), or the only tenant the token lists. Every operation runs in one transaction
+ * opened through the shared policy (revocation and `value_exists` checked on this use), with the
+ * caller's grant for the collection it names.
+ */
+
+/** A request's transaction retries a few times within a few seconds (as the native routes). */
+export const REQUEST_TRANSACTION = { retryLimit: 10, timeoutMs: 10_000 } as const;
+
+/** The tenant a Qdrant-API request addresses. */
+export function requestTenant(request: FastifyRequest): string {
+  const header = request.headers['x-strata-tenant'];
+  if (typeof header === 'string' && header !== '') {
+    let name: string;
+    try {
+      name = decodeURIComponent(header);
+    } catch {
+      throw new StrataError('ERR_TENANT_NAME_INVALID', 'the x-strata-tenant header is not valid percent-encoding');
+    }
+    tenantNameBytes(name); // checks the name
+    return name;
+  }
+  const tenants = request.principal.token?.tenants;
+  if (!request.principal.trusted && tenants?.length === 1) return tenants[0] as string;
+  throw new StrataError('ERR_REQUEST_INVALID', 'name the tenant with the x-strata-tenant header (the token does not list exactly one)');
+}
+
+/** `value_exists` on a collection: a point matching every condition exists. */
+async function pointExists(tenantTx: TenantTransaction, claim: PointsValueExists): Promise<boolean> {
+  const c = await openCollection(tenantTx, claim.collection);
+  if (c === undefined) return false;
+  const filter: Filter = {
+    must: claim.matches.map(m => ({ kind: CONDITION_KINDS.matchValue, key: parsePayloadPath(m.key), value: m.value })),
+    should: [],
+    mustNot: [],
+  };
+  for await (const _ of selectPoints(tenantTx, c, { filter })) return true;
+  return false;
+}
+const CHECKS: PolicyChecks = { pointExists };
+
+/** Authorize the tenant of `request` (before its body is read). */
+export function authorizeQdrantTenant(deps: AppDeps, request: FastifyRequest): string {
+  const tenant = requestTenant(request);
+  authorizeTenant(request.principal, tenant, deps.knobs.allowTokenlessTenantAccess, 'collections');
+  return tenant;
+}
+
+/** The access claim that limits the caller (none for trusted and tokenless callers). */
+export function callerAccess(request: FastifyRequest) {
+  return request.principal.trusted ? undefined : request.principal.token?.access;
+}
+
+/**
+ * Run `fn` for `request` on `collection` needing `need`: checks the grant, then runs `fn` in one
+ * transaction confined to the tenant. `fn` may run more than once (retries).
+ */
+export async function inTenant<T>(
+  deps: AppDeps,
+  request: FastifyRequest,
+  collection: string | undefined,
+  need: CollectionNeed,
+  fn: (tx: TenantTransaction, grant: CollectionGrant) => Promise<T>,
+): Promise<T> {
+  const tenant = authorizeQdrantTenant(deps, request);
+  const grant = collection === undefined ? {} : grantFor(callerAccess(request), collection, need);
+  return deps.db.transact(
+    async (tx: Transaction) => fn(await openTenantScope(tx, request.principal, tenant, deps.now(), CHECKS), grant),
+    REQUEST_TRANSACTION,
+  );
+}
