@@ -34,30 +34,33 @@ export function indexableConditions(filter: Filter): IndexableCondition[] {
   const out: IndexableCondition[] = [];
   const required: readonly Condition[] = filter.should.length === 1 ? [...filter.must, ...filter.should] : filter.must;
   for (const c of required) {
-    const base = 'key' in c ? { key: c.key.text, path: c.key } : undefined;
     switch (c.kind) {
       case 'filter':
         // Parse limits the depth to 32, so recursion here is bounded.
         out.push(...indexableConditions(c.filter));
         break;
       case 'match_value':
-        out.push({ ...base!, kind: 'value', value: c.value });
+        out.push({ ...where(c.key), kind: 'value', value: c.value });
         break;
       case 'match_any':
-        out.push({ ...base!, kind: 'any', values: c.values });
+        out.push({ ...where(c.key), kind: 'any', values: c.values });
         break;
       case 'range':
       case 'datetime_range':
-        out.push({ ...base!, kind: 'range', bounds: c.bounds, datetime: c.kind === 'datetime_range' });
+        out.push({ ...where(c.key), kind: 'range', bounds: c.bounds, datetime: c.kind === 'datetime_range' });
         break;
       case 'match_text':
       case 'match_phrase':
         // A phrase needs all its tokens too; the re-check enforces their order.
-        out.push({ ...base!, kind: 'text', tokens: tokenize(c.text) });
+        out.push({ ...where(c.key), kind: 'text', tokens: tokenize(c.text) });
         break;
       default:
         break;
     }
   }
   return out;
+}
+
+function where(path: PayloadPath): { key: string; path: PayloadPath } {
+  return { key: path.text, path };
 }

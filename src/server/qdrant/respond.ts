@@ -40,7 +40,10 @@ export function qdrantErrorBody(status: number, code: ErrorCode, message: string
   return { status: { error, code }, time };
 }
 
-/** True for paths served in Qdrant's shapes: everything but the native API, health and metrics. */
+const QDRANT_ROOTS = ['/collections', '/aliases', '/cluster', '/snapshots', '/telemetry', '/issues', '/locks'];
+
+/** True for paths in Qdrant's API (answered in Qdrant's shapes); the rest is Strata's native API. */
 export function isQdrantPath(url: string): boolean {
-  return !(url.startsWith('/v1/') || url === '/v1' || url.startsWith('/healthz') || url.startsWith('/metrics') || url.startsWith('/.well-known/'));
+  const path = url.split('?')[0] ?? '';
+  return path === '/' || QDRANT_ROOTS.some(root => path === root || path.startsWith(`${root}/`));
 }
