@@ -9,6 +9,7 @@ import { parsePayloadPath, valuesAt } from './payload-path.js';
  * What a payload index stores for a payload: the tuple items of the values found at the indexed
  * field, converted to the index's type. Values of another type are not indexed (as Qdrant: an
  * integer index ignores strings), so the planner re-checks every candidate with the full filter.
+ * An index must hold every value a condition it serves can match: see the numeric case.
  */
 
 /** The index values of `payload` for a `schema` index on `field`, without repeats. */
@@ -25,8 +26,10 @@ export function indexItems(schema: IndexSchema, value: unknown): TupleItem[] {
   switch (schema.type) {
     case 'keyword':
       return typeof value === 'string' ? [value] : [];
+    // Both numeric indexes hold every finite number, as a tuple double: a range condition matches
+    // floats in a field Qdrant would call integer, and the planner may only use an index that holds
+    // every value the condition can match.
     case 'integer':
-      return typeof value === 'number' && Number.isSafeInteger(value) ? [value] : [];
     case 'float':
       return typeof value === 'number' && Number.isFinite(value) ? [floatItem(value)] : [];
     case 'bool':

@@ -70,9 +70,7 @@ function conditionSource(c: Collection, condition: Condition): CandidateSource |
       return { label: `${field} any`, ranges: (items as TupleItem[]).map(item => prefixRange(c, field, item)) };
     }
     case 'range':
-      if (schema.type === 'integer') return intRange(c, field, condition.bounds);
-      if (schema.type === 'float') return floatRange(c, field, condition.bounds);
-      return undefined;
+      return schema.type === 'integer' || schema.type === 'float' ? floatRange(c, field, condition.bounds) : undefined;
     case 'datetime_range':
       return schema.type === 'datetime' ? intRange(c, field, condition.bounds) : undefined;
     case 'match_text': {
@@ -92,7 +90,9 @@ function equalityItem(schema: IndexSchema, value: string | number | boolean): Tu
     case 'keyword':
       return typeof value === 'string' ? value : undefined;
     case 'integer':
-      return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
+    case 'float':
+      // match.value holds integers only; numeric indexes store every number as a double.
+      return typeof value === 'number' && Number.isSafeInteger(value) ? floatItem(value) : undefined;
     case 'bool':
       return typeof value === 'boolean' ? value : undefined;
     case 'uuid': {
@@ -109,7 +109,7 @@ function prefixRange(c: Collection, field: string | null, item: TupleItem): { be
   return { begin, end: prefixEnd(begin) };
 }
 
-/** Integer (and datetime µs) entries within `bounds`. */
+/** Datetime entries (epoch µs, tuple integers) within `bounds`. */
 function intRange(c: Collection, field: string, b: Bounds): CandidateSource {
   const lowest = b.gte !== undefined ? Math.ceil(b.gte) : b.gt !== undefined ? Math.floor(b.gt) + 1 : undefined;
   const highest = b.lte !== undefined ? Math.floor(b.lte) : b.lt !== undefined ? Math.ceil(b.lt) - 1 : undefined;
