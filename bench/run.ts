@@ -1,12 +1,13 @@
 import { benchAuth } from './auth.js';
 import { benchKv } from './kv.js';
+import { benchRecords } from './records.js';
 
 /**
  * `npm run bench -- NAME [--quick]`: run one benchmark. Each prints a table and, as its last line,
  * one JSON object `{"bench": NAME, ...}` (DESIGN §9). `--quick` runs a smaller version in under
  * two minutes with the same keys.
  */
-const BENCHES: Record<string, (quick: boolean) => Promise<void>> = { kv: benchKv, auth: benchAuth };
+const BENCHES: Record<string, (quick: boolean) => Promise<void>> = { kv: benchKv, auth: benchAuth, records: benchRecords };
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

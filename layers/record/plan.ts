@@ -20,7 +20,23 @@ import { SHARD_KEY_FIELD } from './store.js';
 export interface CandidateSource {
   /** What it is, for explanations and tests (`must[0] city match`, `scope tenant_id`, `shard key`). */
   readonly label: string;
-  readonly ranges: readonly { readonly begin: Uint8Array; readonly end: Uint8Array }[];
+  readonly ranges: readonly IndexRange[];
+  /**
+   * True when the source's entries are exactly the points that pass the condition (so a count
+   * with no other condition needs no record): an equality on a keyword, numeric or bool index.
+   */
+  readonly exact?: boolean;
+}
+
+/** A range of index entries. */
+export interface IndexRange {
+  readonly begin: Uint8Array;
+  readonly end: Uint8Array;
+  /**
+   * Where the point id starts in the range's keys, for ranges of one indexed value (whose entries
+   * are then in id order); absent for value ranges, whose keys must be unpacked.
+   */
+  readonly idOffset?: number;
 }
 
 /** What a read asks for. */
@@ -33,7 +49,7 @@ export interface ReadSpec {
 /** The candidate sources a read can use (possibly none: then it scans). */
 export function candidateSources(c: Collection, spec: ReadSpec): CandidateSource[] {
   const sources: CandidateSource[] = [];
-  if (spec.shardKey !== undefined) sources.push({ label: 'shard key', ranges: [prefixRange(c, SHARD_KEY_FIELD, spec.shardKey)] });
+  if (spec.shardKey !== undefined) sources.push({ label: 'shard key', ranges: [prefixRange(c, SHARD_KEY_FIELD, spec.shardKey)], exact: true });
   for (const [field, value] of Object.entries(spec.scope ?? {})) {
     const schema = c.indexes[field];
     const item = schema === undefined ? undefined : equalityItem(schema, value);
@@ -41,7 +57,7 @@ export function candidateSources(c: Collection, spec: ReadSpec): CandidateSource
   }
   for (const [i, condition] of (spec.filter?.must ?? []).entries()) {
     const source = conditionSource(c, condition);
-    if (source !== undefined) sources.push({ label: `must[${i}] ${source.label}`, ranges: source.ranges });
+    if (source !== undefined) sources.push({ ...source, label: `must[${i}] ${source.label}` });
   }
   return sources;
 }
@@ -51,7 +67,8 @@ function conditionSource(c: Collection, condition: Condition): CandidateSource |
     // A nested filter whose own must can be served is as good (every match satisfies it).
     for (const inner of condition.filter.must) {
       const source = conditionSource(c, inner);
-      if (source !== undefined) return source;
+      // The inner filter may say more than this one condition: its entries are no exact answer.
+      if (source !== undefined) return { ...source, exact: false };
     }
     return undefined;
   }
@@ -62,7 +79,7 @@ function conditionSource(c: Collection, condition: Condition): CandidateSource |
   switch (condition.kind) {
     case 'match_value': {
       const item = equalityItem(schema, condition.value);
-      return item === undefined ? undefined : { label: `${field} match`, ranges: [prefixRange(c, field, item)] };
+      return item === undefined ? undefined : { label: `${field} match`, ranges: [prefixRange(c, field, item)], exact: schema.type !== 'uuid' };
     }
     case 'match_any': {
       const items = condition.values.map(v => equalityItem(schema, v));
@@ -104,9 +121,9 @@ function equalityItem(schema: IndexSchema, value: string | number | boolean): Tu
   }
 }
 
-function prefixRange(c: Collection, field: string | null, item: TupleItem): { begin: Uint8Array; end: Uint8Array } {
+function prefixRange(c: Collection, field: string | null, item: TupleItem): IndexRange {
   const begin = c.keys.index.pack([field, item]);
-  return { begin, end: prefixEnd(begin) };
+  return { begin, end: prefixEnd(begin), idOffset: begin.length };
 }
 
 /** Datetime entries (epoch µs, tuple integers) within `bounds`. */

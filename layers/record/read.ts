@@ -1,11 +1,11 @@
-import { keyAfter } from '../../src/kv/keys.js';
+import { concatBytes, keyAfter } from '../../src/kv/keys.js';
 import type { Transaction } from '../../src/kv/types.js';
-import { unpack } from '../../src/kv/tuple.js';
+import { unpack, type TupleItem } from '../../src/kv/tuple.js';
 import { decodeRecord, decodeVector, type PointRecord } from './codec.js';
 import type { Collection } from './collections.js';
 import { matchesFilter } from './filter/match.js';
 import { pointIdFromItem, pointIdItem } from './layout.js';
-import { candidateSources, type CandidateSource, type ReadSpec } from './plan.js';
+import { candidateSources, type CandidateSource, type IndexRange, type ReadSpec } from './plan.js';
 import type { PointId } from './point-id.js';
 import { inScope } from './scope.js';
 import { recordKey } from './store.js';
@@ -50,16 +50,61 @@ export async function* selectPoints(tx: Transaction, c: Collection, options: Sel
     yield* scan(tx, c, options, fromKey);
     return;
   }
-  const keys = await candidateKeys(tx, c, source, fromKey);
-  for (let i = 0; i < keys.length; i += CHUNK) {
-    const chunk = keys.slice(i, i + CHUNK);
-    const raws = await Promise.all(chunk.map(({ key }) => tx.get(key)));
-    for (const [j, { id, key }] of chunk.entries()) {
+  const [only] = source.ranges;
+  const keys = source.ranges.length === 1 && only?.idOffset !== undefined ? streamRange(tx, c, only, only.idOffset, fromKey) : sortedCandidates(tx, c, source, fromKey);
+  // Records are fetched in growing batches: a scroll of a few points reads a few records.
+  let batch: Uint8Array[] = [];
+  let size = 16;
+  const flush = async function* (): AsyncGenerator<SelectedPoint> {
+    const raws = await Promise.all(batch.map(key => tx.get(key)));
+    for (const [j, key] of batch.entries()) {
       const raw = raws[j];
       if (raw === undefined) continue;
       const record = decodeRecord(raw);
+      const id = idOfRecordKey(c, key);
       if (visible(options, id, record)) yield { id, key, record };
     }
+    batch = [];
+    size = Math.min(size * 2, CHUNK);
+  };
+  for await (const key of keys) {
+    batch.push(key);
+    if (batch.length >= size) yield* flush();
+  }
+  yield* flush();
+}
+
+/**
+ * How many points `spec` selects. When the filter is one condition that an index answers exactly
+ * (an equality on a keyword, numeric or bool field, or only a shard key), its entries are counted
+ * without reading a record.
+ */
+export async function countSelected(tx: Transaction, c: Collection, spec: ReadSpec): Promise<number> {
+  const f = spec.filter;
+  const single = f === undefined || (f.must.length === 1 && f.should.length === 0 && f.mustNot.length === 0 && f.minShould === undefined);
+  const restrictions = (f === undefined ? 0 : 1) + (spec.shardKey === undefined ? 0 : 1) + (spec.scope === undefined ? 0 : 1);
+  if (restrictions === 0) return countPoints(tx, c);
+  if (single && restrictions === 1) {
+    const [source] = candidateSources(c, spec);
+    if (source?.exact === true) return countEntries(tx, source, Number.MAX_SAFE_INTEGER, false);
+  }
+  let n = 0;
+  for await (const _ of selectPoints(tx, c, spec)) n++;
+  return n;
+}
+
+/** The record keys of one value's index entries, in id order, from `fromKey` on. */
+async function* streamRange(tx: Transaction, c: Collection, range: IndexRange, idOffset: number, fromKey: Uint8Array | undefined): AsyncGenerator<Uint8Array> {
+  const pointsPrefix = c.keys.points.prefix;
+  let from = fromKey === undefined ? range.begin : concatBytes(range.begin, fromKey.subarray(pointsPrefix.length));
+  let limit = 32;
+  for (;;) {
+    const { kvs, more } = await tx.getRange(from, range.end, { limit });
+    for (const { key } of kvs) yield concatBytes(pointsPrefix, key.subarray(idOffset));
+    const last = kvs[kvs.length - 1];
+    if (!more || last === undefined) return;
+    from = keyAfter(last.key);
+    limit = Math.min(limit * 2, CHUNK * 4);
   }
 }
 
@@ -83,6 +128,9 @@ async function* scan(tx: Transaction, c: Collection, spec: ReadSpec, fromKey: Ui
 /** The source with the fewest entries, when one has fewer than a scan would read. */
 async function cheapestSource(tx: Transaction, c: Collection, sources: readonly CandidateSource[]): Promise<CandidateSource | undefined> {
   if (sources.length === 0) return undefined;
+  // One source: taken without counting its entries first (a count would read them twice). An
+  // index lookup costs at worst a few times a scan, even when the value is on most points.
+  if (sources.length === 1) return sources[0];
   const total = Math.min(SCAN_EQUIVALENT, await countPoints(tx, c));
   let best: CandidateSource | undefined;
   let bestCount = total;
@@ -101,13 +149,13 @@ async function countPoints(tx: Transaction, c: Collection): Promise<number> {
   return v === undefined ? 0 : Number(Buffer.from(v).readBigInt64LE());
 }
 
-/** Entries in the source's ranges, counting no further than `cap`. */
-async function countEntries(tx: Transaction, source: CandidateSource, cap: number): Promise<number> {
+/** Entries in the source's ranges, counting no further than `cap` (snapshot reads: an estimate). */
+async function countEntries(tx: Transaction, source: CandidateSource, cap: number, snapshot = true): Promise<number> {
   let n = 0;
   for (const range of source.ranges) {
     let from = range.begin;
     for (;;) {
-      const { kvs, more } = await tx.getRange(from, range.end, { limit: Math.min(CHUNK * 4, cap - n + 1), snapshot: true });
+      const { kvs, more } = await tx.getRange(from, range.end, { limit: Math.min(CHUNK * 4, cap - n + 1), snapshot });
       n += kvs.length;
       const last = kvs[kvs.length - 1];
       if (n > cap) return n;
@@ -118,27 +166,36 @@ async function countEntries(tx: Transaction, source: CandidateSource, cap: numbe
   return n;
 }
 
-/** The distinct points of the source's entries at or after `fromKey`, in id order. */
-async function candidateKeys(tx: Transaction, c: Collection, source: CandidateSource, fromKey: Uint8Array | undefined): Promise<{ id: PointId; key: Uint8Array }[]> {
-  const byKey = new Map<string, { id: PointId; key: Uint8Array }>();
-  const prefixLength = c.keys.index.prefix.length;
+/** The distinct record keys of the source's entries at or after `fromKey`, in id order. */
+async function* sortedCandidates(tx: Transaction, c: Collection, source: CandidateSource, fromKey: Uint8Array | undefined): AsyncGenerator<Uint8Array> {
+  const byKey = new Map<string, Uint8Array>();
+  const indexPrefixLength = c.keys.index.prefix.length;
+  const pointsPrefix = c.keys.points.prefix;
   for (const range of source.ranges) {
     let from = range.begin;
     for (;;) {
       const { kvs, more } = await tx.getRange(from, range.end, { limit: CHUNK * 4 });
       for (const { key } of kvs) {
-        const items = unpack(key.subarray(prefixLength));
-        const id = pointIdFromItem(items[items.length - 1]);
-        const recKey = c.keys.points.pack([pointIdItem(id)]);
+        let recKey: Uint8Array;
+        if (range.idOffset !== undefined) recKey = concatBytes(pointsPrefix, key.subarray(range.idOffset));
+        else {
+          const items = unpack(key.subarray(indexPrefixLength));
+          recKey = c.keys.points.pack([items[items.length - 1] as TupleItem]);
+        }
         if (fromKey !== undefined && Buffer.compare(recKey, fromKey) < 0) continue;
-        byKey.set(Buffer.from(recKey).toString('latin1'), { id, key: recKey });
+        byKey.set(Buffer.from(recKey.buffer, recKey.byteOffset, recKey.byteLength).toString('latin1'), recKey);
       }
       const last = kvs[kvs.length - 1];
       if (!more || last === undefined) break;
       from = keyAfter(last.key);
     }
   }
-  return [...byKey.values()].sort((a, b) => Buffer.compare(a.key, b.key));
+  yield* [...byKey.values()].sort((a, b) => Buffer.compare(a, b));
+}
+
+/** The point id of a record key. */
+function idOfRecordKey(c: Collection, key: Uint8Array): PointId {
+  return pointIdFromItem(unpack(key.subarray(c.keys.points.prefix.length))[0]);
 }
 
 /** The vector `name` of point `id`, or undefined. */

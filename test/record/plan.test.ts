@@ -11,7 +11,7 @@ import { createPayloadIndex } from '../../layers/record/indexes.js';
 import { parseUpsertPoints } from '../../layers/record/parse-points.js';
 import { candidateSources } from '../../layers/record/plan.js';
 import { upsertPoints } from '../../layers/record/points-write.js';
-import { selectPoints } from '../../layers/record/read.js';
+import { countSelected, selectPoints } from '../../layers/record/read.js';
 import { arbitraryFieldCondition, arbitraryFilter, arbitraryPayload, referenceMatches } from '../helpers/filters.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -84,6 +84,14 @@ describe('the index planner', () => {
         if (candidateSources(c, { filter }).length > 0) indexUsable++;
         const ids: unknown[] = [];
         for await (const p of selectPoints(tx, c, { filter })) ids.push(p.id);
+        // Counting (which may read index entries only) and paging from an id agree.
+        expect(await countSelected(tx, c, { filter })).toBe(ids.length);
+        const from = expected[Math.floor(expected.length / 2)];
+        if (from !== undefined) {
+          const rest: unknown[] = [];
+          for await (const p of selectPoints(tx, c, { filter, from })) rest.push(p.id);
+          expect(rest).toEqual(expected.slice(Math.floor(expected.length / 2)));
+        }
         return ids;
       });
       expect({ collection: name, filter: filterJson, ids: got }).toEqual({ collection: name, filter: filterJson, ids: expected });

@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CollectionGrant } from '../../auth/collection-access.js';
 import { StrataError } from '../../errors.js';
 import type { TenantTransaction } from '../../tenancy/scoped.js';
-import { pointCount, requireCollection, type Collection, type ShardKey } from '../../../layers/record/collections.js';
+import { requireCollection, type Collection, type ShardKey } from '../../../layers/record/collections.js';
 import type { Filter } from '../../../layers/record/filter/types.js';
 import { parsePointId, type PointId } from '../../../layers/record/point-id.js';
 import { reachableByIds } from '../../../layers/record/points-write.js';
-import { readVector, selectPoints } from '../../../layers/record/read.js';
+import { countSelected, readVector, selectPoints } from '../../../layers/record/read.js';
 import { fail, isPlainObject, objectOf, optionalNumber } from '../../../layers/record/validate.js';
 import { exactSearch } from '../../../layers/vector/exact.js';
 import type { AppDeps } from '../app.js';
@@ -238,12 +238,7 @@ export function registerQdrantSearchRoutes(app: FastifyInstance, deps: AppDeps):
     const b = objectOf('ERR_QUERY_INVALID', '', request.body ?? {}, ['filter', 'exact', 'shard_key']);
     const filter = parseOptionalFilter(b['filter']);
     const shardKey = parseShardKey(b['shard_key']);
-    return read(request, reply, async (tx, c, grant) => {
-      if (filter === undefined && grant.scope === undefined && shardKey === undefined) return { count: await pointCount(tx, c) };
-      let count = 0;
-      for await (const _ of selectPoints(tx, c, { filter, scope: grant.scope, shardKey })) count++;
-      return { count };
-    });
+    return read(request, reply, async (tx, c, grant) => ({ count: await countSelected(tx, c, { filter, scope: grant.scope, shardKey }) }));
   });
 
   for (const route of ['recommend', 'recommend/batch', 'discover', 'discover/batch', 'search/groups', 'query/groups', 'recommend/groups', 'search/matrix/pairs', 'search/matrix/offsets']) {
