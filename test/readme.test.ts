@@ -58,5 +58,12 @@ describe('the README, as a new user runs it', async () => {
     expect(stdout).toContain("The tenant `acme' has been created");
     expect(stdout).toContain('{"results":[{},{"value":"d29ybGQ="}],"committed":true}');
     expect(stdout).toContain('"engine":"embedded"');
+    const qdrant = await readmeBlock('## Coming from Qdrant', 'points/query');
+    const answer = await new Promise<string>((resolve, reject) =>
+      execFile('bash', ['-e', '-c', qdrant], { cwd: dir }, (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out))),
+    );
+    expect(answer).toContain('"result":true');
+    expect(answer).toContain('"status":"completed"');
+    expect(answer).toMatch(/"points":\[\{"id":1,"version":0,"score":1,"payload":\{"city":"Berlin"\}\}\]/);
   }, 90_000);
 });
