@@ -10,6 +10,7 @@ import { TokenVerifier } from '../src/auth/token.js';
 import { NativeClient } from '../src/client/native-client.js';
 import { generateDevCertificates } from '../src/server/dev-certs.js';
 import { printJson, printTable, type Row } from './report.js';
+import { listeningUrl } from './server.js';
 
 /**
  * Authorization costs:
@@ -175,24 +176,4 @@ async function pinnable(): Promise<boolean> {
 /** Pin this process (the load generator) to `core`. */
 function pinSelf(core: number): Promise<void> {
   return new Promise(resolve => execFile('taskset', ['-cp', String(core), String(process.pid)], () => resolve()));
-}
-
-/** The URL from the server's "Strata listening on …" log line. */
-function listeningUrl(server: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const stdout = server.stdout;
-    stdout?.setEncoding('utf8');
-    const onData = (chunk: string) => {
-      seen += chunk;
-      const m = /Strata listening on (https:\/\/[^"\s]+)/.exec(seen);
-      if (m === null) return;
-      // From here on the log is drained unread: parsing it would load this process, which makes the load.
-      stdout?.off('data', onData);
-      stdout?.resume();
-      resolve(m[1] as string);
-    };
-    stdout?.on('data', onData);
-    server.once('exit', code => reject(new Error(`the server exited (${String(code)}) before listening`)));
-  });
 }

@@ -14,6 +14,7 @@ import { createCollection } from '../layers/record/collections.js';
 import { parseUpsertPoints } from '../layers/record/parse-points.js';
 import { upsertPoints } from '../layers/record/points-write.js';
 import { printJson, printTable, type Row } from './report.js';
+import { listeningUrl } from './server.js';
 
 /**
  * The record layer and its Qdrant API:
@@ -177,23 +178,4 @@ export async function benchRecords(quick: boolean): Promise<void> {
     await new Promise(resolve => setTimeout(resolve, 500));
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** The URL from the server's "Strata listening on …" log line. */
-function listeningUrl(server: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const stdout = server.stdout;
-    stdout?.setEncoding('utf8');
-    const onData = (chunk: string) => {
-      seen += chunk;
-      const m = /Strata listening on (https:\/\/[^"\s]+)/.exec(seen);
-      if (m === null) return;
-      stdout?.off('data', onData);
-      stdout?.resume();
-      resolve(m[1] as string);
-    };
-    stdout?.on('data', onData);
-    server.once('exit', code => reject(new Error(`the server exited (${String(code)}) before listening`)));
-  });
 }

@@ -1,0 +1,21 @@
+import type { ChildProcess } from 'node:child_process';
+
+/** The URL from the server's "Strata listening on …" log line. */
+export function listeningUrl(server: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const stdout = server.stdout;
+    stdout?.setEncoding('utf8');
+    const onData = (chunk: string) => {
+      seen += chunk;
+      const m = /Strata listening on (https:\/\/[^"\s]+)/.exec(seen);
+      if (m === null) return;
+      // From here on the log is drained unread: parsing it would load this process, which makes the load.
+      stdout?.off('data', onData);
+      stdout?.resume();
+      resolve(m[1] as string);
+    };
+    stdout?.on('data', onData);
+    server.once('exit', code => reject(new Error(`the server exited (${String(code)}) before listening`)));
+  });
+}
