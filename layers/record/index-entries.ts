@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TupleItem } from '../../src/kv/tuple.js';
 import { parseDatetime } from './datetime.js';
 import { tokenize } from './filter/tokenize.js';
@@ -25,7 +26,7 @@ export function indexValues(schema: IndexSchema, field: string, payload: Readonl
 export function indexItems(schema: IndexSchema, value: unknown): TupleItem[] {
   switch (schema.type) {
     case 'keyword':
-      return typeof value === 'string' ? [value] : [];
+      return typeof value === 'string' ? [stringItem(value)] : [];
     // Both numeric indexes hold every finite number, as a tuple double: a range condition matches
     // floats in a field Qdrant would call integer, and the planner may only use an index that holds
     // every value the condition can match.
@@ -43,8 +44,22 @@ export function indexItems(schema: IndexSchema, value: unknown): TupleItem[] {
       return uuid === undefined ? [] : [uuidItem(uuid)];
     }
     case 'text':
-      return typeof value === 'string' ? tokenize(value) : [];
+      return typeof value === 'string' ? tokenize(value).map(stringItem) : [];
   }
+}
+
+/** Longer strings are indexed by a prefix and a hash, so that any value fits in a key. */
+export const MAX_INDEXED_STRING = 256;
+
+/**
+ * The index item of a keyword or token. A string longer than {@link MAX_INDEXED_STRING} characters
+ * becomes its first 200 characters, a NUL and 16 hex digits of its SHA-256: the key stays short,
+ * equal strings still meet, and the planner re-checks candidates, so a (vanishingly unlikely)
+ * collision only costs a record read.
+ */
+export function stringItem(value: string): string {
+  if (value.length <= MAX_INDEXED_STRING) return value;
+  return `${value.slice(0, 200)}\u0000${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
 }
 
 /** A float index value: always a tuple double, so 3 and 3.0 and 2.5 sort together. */

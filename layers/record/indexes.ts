@@ -17,10 +17,12 @@ import { fail } from './validate.js';
  */
 
 const CHUNK = 1000;
+/** The longest indexed field name: with the value and id, an entry must fit in one key. */
+export const MAX_FIELD_NAME_BYTES = 512;
 
 /** Create (or replace) the index on `field`, indexing the points already stored. */
 export async function createPayloadIndex(tx: Transaction, c: Collection, field: string, schema: IndexSchema): Promise<Collection> {
-  if (field === '') fail('ERR_INDEX_INVALID', 'field_name', 'must not be empty');
+  if (field === '' || Buffer.byteLength(field) > MAX_FIELD_NAME_BYTES) fail('ERR_INDEX_INVALID', 'field_name', `must be 1 to ${MAX_FIELD_NAME_BYTES} bytes`);
   parsePayloadPath(field); // refuses malformed paths
   if (c.indexes[field] !== undefined) tx.clearRange(...rangeOf(c, field));
   const { begin, end } = c.keys.points.range();

@@ -1,5 +1,6 @@
 import { normalize } from '../vector/distance.js';
 import type { CollectionConfig } from './collection-config.js';
+import { checkPayloadDepth } from './payload-edit.js';
 import { parsePointId, type PointId } from './point-id.js';
 import { fail, isPlainObject, objectOf } from './validate.js';
 
@@ -64,6 +65,7 @@ export function parseVectors(config: CollectionConfig, value: unknown, where: st
 function parsePayload(value: unknown, where: string): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (!isPlainObject(value)) fail('ERR_PAYLOAD_INVALID', where, 'must be a JSON object');
+  checkPayloadDepth(value, where);
   return value;
 }
 

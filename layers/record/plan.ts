@@ -3,7 +3,7 @@ import type { TupleItem } from '../../src/kv/tuple.js';
 import type { Collection, ShardKey } from './collections.js';
 import type { Bounds, Condition, Filter } from './filter/types.js';
 import { tokenize } from './filter/tokenize.js';
-import { floatItem, uuidItem } from './index-entries.js';
+import { floatItem, MAX_INDEXED_STRING, stringItem, uuidItem } from './index-entries.js';
 import type { IndexSchema } from './index-schema.js';
 import { canonicalUuid } from './point-id.js';
 import type { PayloadScope } from './scope.js';
@@ -79,7 +79,9 @@ function conditionSource(c: Collection, condition: Condition): CandidateSource |
   switch (condition.kind) {
     case 'match_value': {
       const item = equalityItem(schema, condition.value);
-      return item === undefined ? undefined : { label: `${field} match`, ranges: [prefixRange(c, field, item)], exact: schema.type !== 'uuid' };
+      // A long string is indexed by prefix and hash: its entries are candidates, not an answer.
+      const exact = schema.type !== 'uuid' && !(typeof condition.value === 'string' && condition.value.length > MAX_INDEXED_STRING);
+      return item === undefined ? undefined : { label: `${field} match`, ranges: [prefixRange(c, field, item)], exact };
     }
     case 'match_any': {
       const items = condition.values.map(v => equalityItem(schema, v));
@@ -94,7 +96,7 @@ function conditionSource(c: Collection, condition: Condition): CandidateSource |
       if (schema.type !== 'text') return undefined;
       // Every query token must be among the value's: any one token's entries hold all matches.
       const [token] = tokenize(condition.text);
-      return token === undefined ? undefined : { label: `${field} text`, ranges: [prefixRange(c, field, token)] };
+      return token === undefined ? undefined : { label: `${field} text`, ranges: [prefixRange(c, field, stringItem(token))] };
     }
     default:
       return undefined;
@@ -105,7 +107,7 @@ function conditionSource(c: Collection, condition: Condition): CandidateSource |
 function equalityItem(schema: IndexSchema, value: string | number | boolean): TupleItem | undefined {
   switch (schema.type) {
     case 'keyword':
-      return typeof value === 'string' ? value : undefined;
+      return typeof value === 'string' ? stringItem(value) : undefined;
     case 'integer':
     case 'float':
       // match.value holds integers only; numeric indexes store every number as a double.

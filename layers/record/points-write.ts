@@ -6,7 +6,8 @@ import type { PointInput } from './parse-points.js';
 import type { PointId } from './point-id.js';
 import { checkKeepsScope, inScope, withScope, type PayloadScope } from './scope.js';
 import { pointIdItem } from './layout.js';
-import { checkShardKey, readRecord, removePoint, writeRecord, writeVectors } from './store.js';
+import { mergePayload, withoutPath } from './payload-edit.js';
+import { checkShardKey, readRecord, removePoints, writeRecord, writeVectors } from './store.js';
 
 /**
  * Point writes: upsert, delete, payload and vector updates. Each runs in the caller's transaction
@@ -77,7 +78,7 @@ export async function requireReachable(tx: Transaction, c: Collection, ids: read
 
 /** Delete `points`. */
 export function deletePoints(tx: Transaction, c: Collection, points: readonly Reachable[]): void {
-  for (const p of points) removePoint(tx, c, p.id, p.record);
+  removePoints(tx, c, points);
 }
 
 /** How a payload update changes a payload. */
@@ -92,19 +93,14 @@ export function changedPayload(before: Readonly<Record<string, unknown>>, change
   let after: Record<string, unknown>;
   switch (change.kind) {
     case 'set':
-      // Qdrant's merge: a key set to null is removed.
-      after = { ...before };
-      for (const [key, value] of Object.entries(change.payload)) {
-        if (value === null) delete after[key];
-        else after[key] = value;
-      }
+      after = mergePayload(before, change.payload);
       break;
     case 'overwrite':
       after = withScope(scope, change.payload);
       break;
     case 'delete':
       after = { ...before };
-      for (const key of change.keys) delete after[key];
+      for (const key of change.keys) after = withoutPath(after, key);
       break;
     case 'clear':
       after = withScope(scope, {});

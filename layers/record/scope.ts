@@ -19,8 +19,9 @@ export type PayloadScope = Readonly<Record<string, ScopeValue>>;
 /** True when `payload` holds every scoped value exactly (an array holding it does not count). */
 export function inScope(scope: PayloadScope | undefined, payload: Readonly<Record<string, unknown>>): boolean {
   if (scope === undefined) return true;
-  for (const field in scope) {
-    if (payload[field] !== scope[field]) return false;
+  for (const [field, value] of Object.entries(scope)) {
+    // Own properties only: an inherited one (a "__proto__" trick) is not a stored field.
+    if (!Object.hasOwn(payload, field) || payload[field] !== value) return false;
   }
   return true;
 }
@@ -37,7 +38,7 @@ export function withScope(scope: PayloadScope | undefined, payload: Readonly<Rec
   if (scope === undefined) return { ...payload };
   const out: Record<string, unknown> = { ...payload };
   for (const [field, value] of Object.entries(scope)) {
-    if (!(field in payload)) out[field] = value;
+    if (!Object.hasOwn(payload, field)) defineField(out, field, value);
     else if (payload[field] !== value) refuse(`the token may only write points whose ${JSON.stringify(field)} is ${JSON.stringify(value)}`);
   }
   return out;
@@ -47,6 +48,11 @@ export function withScope(scope: PayloadScope | undefined, payload: Readonly<Rec
 export function checkKeepsScope(scope: PayloadScope | undefined, after: Readonly<Record<string, unknown>>): void {
   if (scope === undefined) return;
   for (const [field, value] of Object.entries(scope)) {
-    if (after[field] !== value) refuse(`the token may not change or remove the scoped field ${JSON.stringify(field)}`);
+    if (!Object.hasOwn(after, field) || after[field] !== value) refuse(`the token may not change or remove the scoped field ${JSON.stringify(field)}`);
   }
+}
+
+/** Set `field` as an own property, whatever its name ("__proto__" included). */
+export function defineField(target: Record<string, unknown>, field: string, value: unknown): void {
+  Object.defineProperty(target, field, { value, enumerable: true, writable: true, configurable: true });
 }

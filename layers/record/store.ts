@@ -22,7 +22,6 @@ export interface StoredPoint {
 export const SHARD_KEY_FIELD = null;
 
 const ONE = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
-const MINUS_ONE = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 const EMPTY = new Uint8Array(0);
 
 /** The record key of point `id`. */
@@ -82,13 +81,22 @@ export function writeVectors(tx: Transaction, c: Collection, id: PointId, vector
   }
 }
 
-/** Remove point `id` (whose stored record is `old`): record, vectors, index entries, count. */
-export function removePoint(tx: Transaction, c: Collection, id: PointId, old: PointRecord): void {
-  const idItem = pointIdItem(id);
-  for (const key of entryKeys(c, idItem, old).values()) tx.clear(key);
-  for (const name of Object.keys(c.config.vectors)) tx.clear(c.keys.vectors(name).pack([idItem]));
-  tx.clear(c.keys.points.pack([idItem]));
-  tx.add(c.keys.count, MINUS_ONE);
+/** Remove points (with their stored records): records, vectors, index entries, and the count once. */
+export function removePoints(tx: Transaction, c: Collection, points: readonly { readonly id: PointId; readonly record: PointRecord }[]): void {
+  for (const { id, record } of points) {
+    const idItem = pointIdItem(id);
+    for (const key of entryKeys(c, idItem, record).values()) tx.clear(key);
+    for (const name of Object.keys(c.config.vectors)) tx.clear(c.keys.vectors(name).pack([idItem]));
+    tx.clear(c.keys.points.pack([idItem]));
+  }
+  if (points.length > 0) tx.add(c.keys.count, countDelta(-points.length));
+}
+
+/** A point-count change as an 8-byte little-endian add (two's complement for decreases). */
+function countDelta(n: number): Uint8Array {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64LE(BigInt(n));
+  return b;
 }
 
 /** Check the shard key of a write against the collection's sharding. */

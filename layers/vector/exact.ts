@@ -44,6 +44,10 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
   if (spec.vector.length !== params.size) {
     throw new StrataError('ERR_VECTOR_INVALID', `Wrong input: Vector dimension error: expected dim: ${params.size}, got ${spec.vector.length}`);
   }
+  for (const x of spec.vector) {
+    // Checked after the float32 conversion: 1e39 arrives as Infinity, and NaN scores have no order.
+    if (!Number.isFinite(x)) throw new StrataError('ERR_VECTOR_INVALID', 'a query vector must hold finite float32 numbers');
+  }
   const query = preprocess(params.distance, spec.vector);
   const offset = spec.offset ?? 0;
   const top = new TopK<PointId>(spec.limit + offset, higherIsBetter(params.distance));

@@ -52,6 +52,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // One line per request comes from our onResponse hook, with tenant, subject and outcome.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.knobs.maxRequestBodyBytes,
+    // A body that would set an object's prototype is refused, never parsed into one.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
     // A client that trickles its request is cut off rather than holding a connection (and a
     // graceful shutdown) forever.
     requestTimeout: 30_000,
@@ -80,7 +83,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         method: request.method,
         route: request.routeOptions.url,
         status: reply.statusCode,
-        tenant: params?.tenant,
+        // Native routes name the tenant in the path; Qdrant routes in a header or the token.
+        tenant: params?.tenant ?? request.headers['x-strata-tenant'] ?? (p?.token?.tenants.length === 1 ? p.token.tenants[0] : undefined),
         sub: p?.token?.sub,
         trusted: p?.trusted,
         address: p?.address,

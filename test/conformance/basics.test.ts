@@ -155,6 +155,17 @@ conformance('read-your-writes', ctx => {
     expect(got).toEqual([[0, 1, 0], [2, 3], [0, 0]]);
   });
 
+  it('sums many adds to one key in one transaction, across widths and wrapping', async () => {
+    await ctx.db.transact(async tx => {
+      // 20,000 adds to one counter (a bulk delete's count): the sum, not a pending list, is kept.
+      for (let i = 0; i < 20_000; i++) tx.add(ctx.k('many'), u64(1));
+      tx.add(ctx.k('many'), Uint8Array.from([0xff, 0xff])); // 2 bytes wide: 20,000 + 65,535 mod 2^16
+      for (let i = 0; i < 3; i++) tx.add(ctx.k('many'), u64(2));
+    });
+    const v = await ctx.db.transact(tx => tx.get(ctx.k('many')));
+    expect(Buffer.from(v ?? []).readBigUInt64LE()).toBe(BigInt(((20_000 + 65_535) % 65_536) + 6));
+  });
+
   it('does not let a caller change a buffered write by mutating its array', async () => {
     const value = enc('original');
     await ctx.db.transact(async tx => {

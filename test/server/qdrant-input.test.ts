@@ -106,6 +106,40 @@ describe('the Qdrant API refuses bad input and writes nothing', () => {
     expect((await send('GET', '/collections/c/points/1')).json().result).toEqual({ id: 1, payload: { a: 1 }, vector: [1, 2, 3] });
   });
 
+  it('refuses query vectors that are not finite float32s, deep payloads and too many ids', async () => {
+    await refused(await send('POST', '/collections/c/points/search', { vector: [1e39, 1, 1], limit: 3 }), 400, 'ERR_VECTOR_INVALID');
+    await refused(await send('POST', '/collections/c/points/query', { query: [1e300, 1, 1] }), 400, 'ERR_VECTOR_INVALID');
+    // Built as text: 5,000 levels are past what JSON.stringify (and so a naive server) can recurse.
+    const deep = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+    await refused(await send('PUT', '/collections/c/points', `{"points":[{"id":2,"vector":[1,2,3],"payload":{"a":${deep}}}]}`), 400, 'ERR_PAYLOAD_INVALID');
+    await refused(await send('POST', '/collections/c/points/payload', `{"payload":{"a":${deep}},"points":[1]}`), 400, 'ERR_PAYLOAD_INVALID');
+    const ids = Array.from({ length: 10_001 }, (_, i) => i);
+    await refused(await send('POST', '/collections/c/points', { ids }), 413, 'ERR_REQUEST_TOO_LARGE');
+    await refused(await send('POST', '/collections/c/points/delete', { points: ids }), 413, 'ERR_REQUEST_TOO_LARGE');
+  });
+
+  it('deletes and hides nested payload keys by path, as Qdrant', async () => {
+    await send('PUT', '/collections/c/points?wait=true', { points: [{ id: 7, vector: [1, 2, 3], payload: { meta: { secret: 's', keep: 1 }, tags: [{ x: 1, y: 2 }] } }] });
+    const hidden = await send('POST', '/collections/c/points', { ids: [7], with_payload: { exclude: ['meta.secret', 'tags[].y'] } });
+    expect(hidden.json().result).toEqual([{ id: 7, payload: { meta: { keep: 1 }, tags: [{ x: 1 }] } }]);
+    await send('POST', '/collections/c/points/payload/delete', { points: [7], keys: ['meta.secret'] });
+    expect((await send('GET', '/collections/c/points/7')).json().result.payload).toEqual({ meta: { keep: 1 }, tags: [{ x: 1, y: 2 }] });
+    await send('POST', '/collections/c/points/delete', { points: [7] });
+  });
+
+  it('indexes keyword values of any length', async () => {
+    const long = 'w'.repeat(3000);
+    expect((await send('PUT', '/collections/c/index', { field_name: 'k', field_schema: 'keyword' })).statusCode).toBe(200);
+    expect((await send('PUT', '/collections/c/points?wait=true', { points: [{ id: 8, vector: [1, 2, 3], payload: { k: long } }, { id: 9, vector: [1, 2, 3], payload: { k: `${long}x` } }] })).statusCode).toBe(200);
+    const counted = await send('POST', '/collections/c/points/count', { filter: { must: [{ key: 'k', match: { value: long } }] } });
+    expect(counted.json().result).toEqual({ count: 1 });
+    const scrolled = await send('POST', '/collections/c/points/scroll', { filter: { must: [{ key: 'k', match: { value: `${long}x` } }] }, with_payload: false });
+    expect(scrolled.json().result.points).toEqual([{ id: 9 }]);
+    expect((await send('PUT', '/collections/c/index', { field_name: 'f'.repeat(600), field_schema: 'keyword' })).json().status.code).toBe('ERR_INDEX_INVALID');
+    await send('POST', '/collections/c/points/delete', { points: [8, 9] });
+    await send('DELETE', '/collections/c/index/k');
+  });
+
   it('answers 404 for a missing collection or point, in Qdrant’s shape', async () => {
     const missing = await send('POST', '/collections/nope/points/count', {});
     expect(missing.statusCode).toBe(404);

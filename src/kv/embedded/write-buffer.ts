@@ -44,7 +44,13 @@ export class WriteBuffer {
   add(k: string, param: Uint8Array): void {
     const current = this.lookup(k);
     if (current.kind === 'known') this.#put(k, { kind: 'set', value: addLittleEndian(current.value, param) });
-    else if (current.kind === 'adds') this.#put(k, { kind: 'add', params: [...current.params, param] });
+    else if (current.kind === 'adds') {
+      // Consecutive adds of the same width fold into one (sums modulo 2^(8·width) compose), so a
+      // transaction adding to one counter many times keeps one pending add, not a growing list.
+      const last = current.params[current.params.length - 1];
+      const params = last !== undefined && last.length === param.length ? [...current.params.slice(0, -1), addLittleEndian(last, param)] : [...current.params, param];
+      this.#put(k, { kind: 'add', params });
+    }
     else this.#put(k, { kind: 'add', params: [param] });
   }
 

@@ -1,7 +1,9 @@
 import type { Collection, ShardKey } from '../../../layers/record/collections.js';
 import { parseFilter } from '../../../layers/record/filter/parse.js';
 import type { Filter } from '../../../layers/record/filter/types.js';
+import { withoutPath } from '../../../layers/record/payload-edit.js';
 import { parsePayloadPath, valuesAt } from '../../../layers/record/payload-path.js';
+import { MAX_POINTS_PER_WRITE } from '../../../layers/record/parse-points.js';
 import { parsePointId, type PointId } from '../../../layers/record/point-id.js';
 import { fail, isPlainObject } from '../../../layers/record/validate.js';
 
@@ -54,8 +56,8 @@ export function selectPayload(payload: Readonly<Record<string, unknown>>, select
     }
     return out;
   }
-  const out = { ...payload };
-  for (const key of selection.exclude) delete out[key];
+  let out: Record<string, unknown> = { ...payload };
+  for (const key of selection.exclude) out = withoutPath(out, key);
   return out;
 }
 
@@ -81,7 +83,7 @@ export type PointSelector = { readonly ids: readonly PointId[] } | { readonly fi
 
 /** The selector of a delete, payload or vector-delete body; `ERR_QUERY_INVALID` when it has none. */
 export function parseSelector(body: Readonly<Record<string, unknown>>): PointSelector {
-  if (Array.isArray(body['points'])) return { ids: body['points'].map(parsePointId) };
+  if (Array.isArray(body['points'])) return { ids: parseIds(body['points']) };
   if (body['filter'] !== undefined && body['filter'] !== null) return { filter: parseFilter(body['filter']) };
   return fail(CODE, '', 'Either list of point ids or filter must be provided');
 }
@@ -105,4 +107,10 @@ export function intOption(value: unknown, where: string, min: number, max: numbe
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) fail(CODE, where, `must be a whole number from ${min} to ${max}`);
   return value;
+}
+
+/** A list of point ids, at most as many as one write takes. */
+export function parseIds(list: readonly unknown[]): PointId[] {
+  if (list.length > MAX_POINTS_PER_WRITE) fail('ERR_REQUEST_TOO_LARGE', '', `at most ${MAX_POINTS_PER_WRITE} point ids per request; split the request`);
+  return list.map(parsePointId);
 }

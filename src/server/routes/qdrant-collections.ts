@@ -16,7 +16,7 @@ import { HNSW_DEFAULTS } from '../../../layers/record/collection-config.js';
 import { parseIndexSchema, toQdrantSchema } from '../../../layers/record/index-schema.js';
 import { createPayloadIndex, deletePayloadIndex, indexEntryCount } from '../../../layers/record/indexes.js';
 import { selectPoints } from '../../../layers/record/read.js';
-import { removePoint } from '../../../layers/record/store.js';
+import { removePoints } from '../../../layers/record/store.js';
 import { parsePayloadPath, valuesAt } from '../../../layers/record/payload-path.js';
 import { fail, isPlainObject, objectOf } from '../../../layers/record/validate.js';
 import type { AppDeps } from '../app.js';
@@ -127,7 +127,9 @@ export function registerQdrantCollectionRoutes(app: FastifyInstance, deps: AppDe
       const c = await requireCollection(tx, collection);
       if (!c.shardKeys.includes(key)) fail('ERR_SHARD_KEY_INVALID', '', `Bad request: Shard key ${JSON.stringify(key)} does not exist`);
       // The shard's points go with it, as in Qdrant.
-      for await (const p of selectPoints(tx, c, { shardKey: key })) removePoint(tx, c, p.id, p.record);
+      const doomed = [];
+      for await (const p of selectPoints(tx, c, { shardKey: key })) doomed.push(p);
+      removePoints(tx, c, doomed);
       saveCollection(tx, { ...c, shardKeys: c.shardKeys.filter(k => k !== key) });
     });
     return ok(reply, true);

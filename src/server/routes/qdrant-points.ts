@@ -3,6 +3,7 @@ import type { CollectionGrant } from '../../auth/collection-access.js';
 import { StrataError } from '../../errors.js';
 import type { TenantTransaction } from '../../tenancy/scoped.js';
 import { requireCollection, type Collection, type ShardKey } from '../../../layers/record/collections.js';
+import { checkPayloadDepth } from '../../../layers/record/payload-edit.js';
 import { parseUpsertPoints, parseVectors } from '../../../layers/record/parse-points.js';
 import { parsePointId, type PointId } from '../../../layers/record/point-id.js';
 import {
@@ -22,6 +23,7 @@ import type { AppDeps } from '../app.js';
 import { inTenant } from '../qdrant/context.js';
 import { ok, updated } from '../qdrant/respond.js';
 import {
+  parseIds,
   parseSelector,
   parseShardKey,
   parseWithPayload,
@@ -85,7 +87,7 @@ export function registerQdrantPointRoutes(app: FastifyInstance, deps: AppDeps, n
     const { collection } = request.params;
     const b = objectOf('ERR_QUERY_INVALID', '', request.body, ['ids', 'with_payload', 'with_vector', 'with_vectors', 'shard_key']);
     if (!Array.isArray(b['ids'])) fail('ERR_QUERY_INVALID', 'ids', 'must be a list of point ids');
-    const ids = b['ids'].map(parsePointId);
+    const ids = parseIds(b['ids']);
     const withPayload = parseWithPayload(b['with_payload'], false);
     const withVector = parseWithVector(b['with_vector'] ?? b['with_vectors'], false);
     const shardKey = parseShardKey(b['shard_key']);
@@ -189,6 +191,7 @@ function payloadChange(kind: PayloadChange['kind'], b: Body): PayloadChange {
     case 'overwrite': {
       const payload = b['payload'];
       if (!isPlainObject(payload)) fail('ERR_PAYLOAD_INVALID', 'payload', 'must be a JSON object');
+      checkPayloadDepth(payload, 'payload');
       return { kind, payload };
     }
     case 'delete': {

@@ -188,13 +188,19 @@ export function registerQdrantSearchRoutes(app: FastifyInstance, deps: AppDeps):
 
   app.post<C>('/collections/:collection/points/query', (request, reply) => read(request, reply, (tx, c, g) => runQuery(tx, c, request.body, g)));
 
-  app.post<C>('/collections/:collection/points/query/batch', (request, reply) => {
+  // Each query of a batch runs in a transaction of its own: together they could outlast one
+  // transaction's five seconds on a large collection.
+  const each = async <T>(request: FastifyRequest<C>, items: readonly unknown[], fn: (tx: TenantTransaction, c: Collection, grant: CollectionGrant, item: unknown) => Promise<T>) => {
+    const out: T[] = [];
+    for (const item of items) {
+      out.push(await inTenant(deps, request, request.params.collection, 'read', async (tx, grant) => fn(tx, await requireCollection(tx, request.params.collection), grant, item)));
+    }
+    return out;
+  };
+
+  app.post<C>('/collections/:collection/points/query/batch', async (request, reply) => {
     const list = batchOf(request.body);
-    return read(request, reply, async (tx, c, g) => {
-      const out = [];
-      for (const q of list) out.push(await runQuery(tx, c, q, g));
-      return out;
-    });
+    return ok(reply, await each(request, list, (tx, c, g, q) => runQuery(tx, c, q, g)));
   });
 
   app.post<C>('/collections/:collection/points/search', (request, reply) => {
@@ -202,13 +208,9 @@ export function registerQdrantSearchRoutes(app: FastifyInstance, deps: AppDeps):
     return read(request, reply, (tx, c, g) => nearest(tx, c, spec, g));
   });
 
-  app.post<C>('/collections/:collection/points/search/batch', (request, reply) => {
+  app.post<C>('/collections/:collection/points/search/batch', async (request, reply) => {
     const specs = batchOf(request.body).map(parseSearch);
-    return read(request, reply, async (tx, c, g) => {
-      const out = [];
-      for (const spec of specs) out.push(await nearest(tx, c, spec, g));
-      return out;
-    });
+    return ok(reply, await each(request, specs, (tx, c, g, spec) => nearest(tx, c, spec as NearestSpec, g)));
   });
 
   app.post<C>('/collections/:collection/points/scroll', (request, reply) => {
