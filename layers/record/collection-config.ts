@@ -123,10 +123,15 @@ export function parseCollectionConfig(body: unknown): CollectionConfig {
   };
 }
 
+/** The collection's vector called `name`, if it has one (own names only: not "constructor"). */
+export function vectorParams(config: CollectionConfig, name: string): VectorParams | undefined {
+  return Object.hasOwn(config.vectors, name) ? config.vectors[name] : undefined;
+}
+
 /** The vector called `using` (or the only/unnamed one); `ERR_VECTOR_INVALID` when there is none. */
 export function vectorNamed(config: CollectionConfig, using: string | undefined): [string, VectorParams] {
   const name = using ?? '';
-  const params = config.vectors[name];
+  const params = vectorParams(config, name);
   if (params !== undefined) return [name, params];
   if (using === undefined && config.named) {
     fail('ERR_VECTOR_INVALID', '', `the collection has named vectors (${Object.keys(config.vectors).join(', ')}): say which with "using"`);

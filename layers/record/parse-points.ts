@@ -1,5 +1,5 @@
 import { normalize } from '../vector/distance.js';
-import type { CollectionConfig } from './collection-config.js';
+import { vectorParams, type CollectionConfig } from './collection-config.js';
 import { checkPayloadDepth } from './payload-edit.js';
 import { parsePointId, type PointId } from './point-id.js';
 import { fail, isPlainObject, objectOf } from './validate.js';
@@ -24,7 +24,7 @@ export const MAX_POINTS_PER_WRITE = 10_000;
 
 /** A vector value as a client sent it: its Float32 form, checked, normalized for Cosine. */
 export function parseVectorValue(config: CollectionConfig, name: string, value: unknown, where: string): Float32Array {
-  const params = config.vectors[name];
+  const params = vectorParams(config, name);
   if (params === undefined) fail('ERR_VECTOR_INVALID', where, `Wrong input: Not existing vector name error: ${name}`);
   if (!Array.isArray(value)) {
     if (isPlainObject(value) && ('indices' in value || 'values' in value)) fail('ERR_FEATURE_UNSUPPORTED', where, 'sparse vectors are not supported by Strata yet');
@@ -52,7 +52,7 @@ export function parseVectors(config: CollectionConfig, value: unknown, where: st
     out.set('', parseVectorValue(config, '', value, where));
   } else if (isPlainObject(value)) {
     for (const [name, v] of Object.entries(value)) {
-      if (config.vectors[name] === undefined) fail('ERR_VECTOR_INVALID', `${where}.${name}`, `Wrong input: Not existing vector name error: ${name}`);
+      if (vectorParams(config, name) === undefined) fail('ERR_VECTOR_INVALID', `${where}.${name}`, `Wrong input: Not existing vector name error: ${name}`);
       out.set(name, parseVectorValue(config, name, v, `${where}.${name}`));
     }
   } else if (value !== undefined || requireAll) {

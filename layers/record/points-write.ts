@@ -1,6 +1,7 @@
 import { StrataError } from '../../src/errors.js';
 import type { Transaction } from '../../src/kv/types.js';
 import type { PointRecord } from './codec.js';
+import { vectorParams } from './collection-config.js';
 import type { Collection, ShardKey } from './collections.js';
 import type { PointInput } from './parse-points.js';
 import type { PointId } from './point-id.js';
@@ -128,7 +129,7 @@ export function updateVectors(tx: Transaction, c: Collection, updates: readonly 
 /** Remove the named vectors of `points`. */
 export function deleteVectors(tx: Transaction, c: Collection, points: readonly Reachable[], names: readonly string[]): void {
   for (const name of names) {
-    if (c.config.vectors[name] === undefined) throw new StrataError('ERR_VECTOR_INVALID', `Wrong input: Not existing vector name error: ${name}`);
+    if (vectorParams(c.config, name) === undefined) throw new StrataError('ERR_VECTOR_INVALID', `Wrong input: Not existing vector name error: ${name}`);
   }
   for (const p of points) for (const name of names) tx.clear(c.keys.vectors(name).pack([pointIdItem(p.id)]));
 }

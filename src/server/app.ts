@@ -104,7 +104,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         'denied',
       );
     } else if (status >= 500) request.log.error({ err }, 'request failed');
-    void reply.status(status).send(isQdrantPath(request.url) ? qdrantErrorBody(status, body.error.code, body.error.message, reply.elapsedTime / 1000) : body);
+    void reply.status(status).send(isQdrantPath(request.url) ? qdrantErrorBody(status, body.error.code, body.error.message, reply.elapsedTime / 1000, body.error.details) : body);
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -62,6 +62,9 @@ describe('the Qdrant API refuses bad input and writes nothing', () => {
     await refused(await send('PUT', '/collections/c/points', { points: [{ id: 3, vector: [1, 'x', 3] }] }), 400, 'ERR_VECTOR_INVALID');
     await refused(await send('PUT', '/collections/c/points', '{"points":[{"id":3,"vector":[1,2,NaN]}]}'), 400, 'ERR_REQUEST_INVALID');
     await refused(await send('PUT', '/collections/c/points', { points: [{ id: 3, vector: { other: [1, 2, 3] } }] }), 400, 'ERR_VECTOR_INVALID');
+    // A name every object inherits is no vector of the collection.
+    await refused(await send('PUT', '/collections/c/points', { points: [{ id: 3, vector: { constructor: [1, 2, 3] } }] }), 400, 'ERR_VECTOR_INVALID');
+    await refused(await send('POST', '/collections/c/points/search', { vector: { name: 'constructor', vector: [1, 2, 3] }, limit: 1 }), 400, 'ERR_VECTOR_INVALID');
     await refused(await send('PUT', '/collections/c/points', { batch: { ids: [3, 4], vectors: [[1, 2, 3]] } }), 400, 'ERR_QUERY_INVALID');
     await refused(await send('POST', '/collections/c/points/search', { vector: [1, 2], limit: 1 }), 400, 'ERR_VECTOR_INVALID');
   });
@@ -143,7 +146,7 @@ describe('the Qdrant API refuses bad input and writes nothing', () => {
   it('answers 404 for a missing collection or point, in Qdrant’s shape', async () => {
     const missing = await send('POST', '/collections/nope/points/count', {});
     expect(missing.statusCode).toBe(404);
-    expect(missing.json().status).toEqual({ error: 'Not found: Collection `nope` doesn\'t exist!', code: 'ERR_COLLECTION_NOT_FOUND' });
+    expect(missing.json().status).toEqual({ error: 'Not found: Collection `nope` doesn\'t exist!', code: 'ERR_COLLECTION_NOT_FOUND', details: { collection: 'nope' } });
     const point = await send('GET', '/collections/c/points/99');
     expect(point.statusCode).toBe(404);
     expect(point.json().status.error).toBe('Not found: Point with id 99 does not exists!');

@@ -35,9 +35,9 @@ const PREFIX: Readonly<Record<number, string>> = {
 const HAS_PREFIX = /^(Wrong input|Bad request|Not found|Forbidden|Unauthorized|Service internal error|Not implemented|Rate limiting exceeded|Format error in JSON body|Validation error in JSON body): /;
 
 /** The error body of a Qdrant route. */
-export function qdrantErrorBody(status: number, code: ErrorCode, message: string, time: number) {
+export function qdrantErrorBody(status: number, code: ErrorCode, message: string, time: number, details?: Readonly<Record<string, unknown>>) {
   const error = HAS_PREFIX.test(message) ? message : `${PREFIX[status] ?? (status >= 500 ? 'Service internal error: ' : '')}${message}`;
-  return { status: { error, code }, time };
+  return { status: { error, code, ...(details === undefined ? {} : { details }) }, time };
 }
 
 const QDRANT_ROOTS = ['/collections', '/aliases', '/cluster', '/snapshots', '/telemetry', '/issues', '/locks'];
