@@ -107,6 +107,36 @@ describe('the Qdrant JavaScript client', () => {
     expect((await client.getCollection('docs')).points_count).toBe(3);
   });
 
+  it('works with named vectors, string ids, batch upserts and query batches', async () => {
+    await client.recreateCollection('media', { vectors: { text: { size: 2, distance: 'Dot' }, image: { size: 3, distance: 'Euclid' } } });
+    await client.upsert('media', {
+      batch: { ids: ['acme_1', 'acme_2'], vectors: { text: [[1, 0], [0, 1]], image: [[0, 0, 0], [3, 4, 0]] }, payloads: [{ kind: 'a' }, { kind: 'b' }] },
+    });
+    const byText = await client.query('media', { query: [1, 0], using: 'text', with_vector: ['image'] });
+    expect(byText.points.map(p => [p.id, p.score])).toEqual([['acme_1', 1], ['acme_2', 0]]);
+    expect(byText.points[0]!.vector).toEqual({ image: [0, 0, 0] });
+    // Euclid: the distance itself, nearest first.
+    const byImage = await client.search('media', { vector: { name: 'image', vector: [0, 0, 0] }, limit: 2, with_payload: false });
+    expect(byImage.map(p => [p.id, p.score])).toEqual([['acme_1', 0], ['acme_2', 5]]);
+    const batch = await client.queryBatch('media', { searches: [{ query: [0, 1], using: 'text', limit: 1 }, { query: 'acme_1', using: 'image', limit: 1 }] });
+    expect(batch.map(r => r.points.map(p => p.id))).toEqual([['acme_2'], ['acme_2']]);
+    expect(await client.deleteCollection('media')).toBe(true);
+  });
+
+  it('keeps points apart by shard key in a custom-sharded collection', async () => {
+    await client.createCollection('sharded', { vectors: { size: 2, distance: 'Dot' }, sharding_method: 'custom' });
+    await client.createShardKey('sharded', { shard_key: 'eu' });
+    await client.createShardKey('sharded', { shard_key: 'us' });
+    expect(await client.listShardKeys('sharded')).toEqual({ shard_keys: [{ key: 'eu' }, { key: 'us' }] });
+    await client.upsert('sharded', { points: [{ id: 1, vector: [1, 0] }], shard_key: 'eu' });
+    await client.upsert('sharded', { points: [{ id: 2, vector: [1, 0] }], shard_key: 'us' });
+    await expect(client.upsert('sharded', { points: [{ id: 3, vector: [1, 0] }] })).rejects.toMatchObject({ status: 400 });
+    expect((await client.query('sharded', { query: [1, 0], shard_key: 'us' })).points.map(p => p.id)).toEqual([2]);
+    expect((await client.scroll('sharded', {})).points.map(p => [p.id, p.shard_key])).toEqual([[1, 'eu'], [2, 'us']]);
+    await client.deleteShardKey('sharded', { shard_key: 'eu' });
+    expect(await client.count('sharded', {})).toEqual({ count: 1 });
+  });
+
   it('reports errors with Qdrant’s statuses and messages', async () => {
     await expect(client.getCollection('nope')).rejects.toMatchObject({ status: 404 });
     await expect(client.createCollection('docs', { vectors: { size: 4, distance: 'Cosine' } })).rejects.toMatchObject({ status: 409 });
