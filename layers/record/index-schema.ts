@@ -16,6 +16,11 @@ export interface IndexSchema {
   readonly is_tenant?: boolean;
   /** Other parameters, kept and reported as given (on_disk, lookup, range, tokenizer, lowercase…). */
   readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * True while the index is being built over existing points in several transactions: writes
+   * already maintain it, but the planner does not use it until it is complete.
+   */
+  readonly building?: true;
 }
 
 const CODE = 'ERR_INDEX_INVALID';

@@ -51,7 +51,7 @@ export function candidateSources(c: Collection, spec: ReadSpec): CandidateSource
   const sources: CandidateSource[] = [];
   if (spec.shardKey !== undefined) sources.push({ label: 'shard key', ranges: [prefixRange(c, SHARD_KEY_FIELD, spec.shardKey)], exact: true });
   for (const [field, value] of Object.entries(spec.scope ?? {})) {
-    const schema = c.indexes[field];
+    const schema = usableIndex(c, field);
     const item = schema === undefined ? undefined : equalityItem(schema, value);
     if (item !== undefined) sources.push({ label: `scope ${field}`, ranges: [prefixRange(c, field, item)] });
   }
@@ -74,7 +74,7 @@ function conditionSource(c: Collection, condition: Condition): CandidateSource |
   }
   if (!('key' in condition) || condition.kind === 'nested') return undefined;
   const field = condition.key.text;
-  const schema = c.indexes[field];
+  const schema = usableIndex(c, field);
   if (schema === undefined) return undefined;
   switch (condition.kind) {
     case 'match_value': {
@@ -101,6 +101,12 @@ function conditionSource(c: Collection, condition: Condition): CandidateSource |
     default:
       return undefined;
   }
+}
+
+/** The index on `field` when it is complete (one still being built may miss points). */
+function usableIndex(c: Collection, field: string): IndexSchema | undefined {
+  const schema = Object.hasOwn(c.indexes, field) ? c.indexes[field] : undefined;
+  return schema?.building === true ? undefined : schema;
 }
 
 /** The index item an equality on `value` looks up, when the index's type can hold it. */

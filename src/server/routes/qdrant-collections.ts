@@ -14,7 +14,7 @@ import {
 } from '../../../layers/record/collections.js';
 import { HNSW_DEFAULTS } from '../../../layers/record/collection-config.js';
 import { parseIndexSchema, toQdrantSchema } from '../../../layers/record/index-schema.js';
-import { createPayloadIndex, deletePayloadIndex, indexEntryCount } from '../../../layers/record/indexes.js';
+import { buildPayloadIndex, deletePayloadIndex, indexEntryCount } from '../../../layers/record/indexes.js';
 import { selectPoints } from '../../../layers/record/read.js';
 import { removePoints } from '../../../layers/record/store.js';
 import { parsePayloadPath, valuesAt } from '../../../layers/record/payload-path.js';
@@ -88,7 +88,7 @@ export function registerQdrantCollectionRoutes(app: FastifyInstance, deps: AppDe
     const rawSchema = body['field_schema'] ?? body['field_type'];
     if (rawSchema === undefined || rawSchema === null) fail('ERR_INDEX_INVALID', '', 'Bad request: Can\'t auto-detect field type, please specify `field_schema` in the request');
     const schema = parseIndexSchema(rawSchema);
-    await inTenant(deps, request, collection, 'index', async tx => createPayloadIndex(tx, await requireCollection(tx, collection), field, schema));
+    await buildPayloadIndex(fn => inTenant(deps, request, collection, 'index', tx => fn(tx)), collection, field, schema);
     return updated(reply, nextOperationId());
   });
 
