@@ -112,6 +112,7 @@ export async function deleteCollection(tx: Transaction, name: string): Promise<b
   tx.clear(COLLECTION_CONFIG.pack([c.id]));
   const { begin, end } = c.keys.data.range();
   tx.clearRange(begin, end);
+  tx.clear(c.keys.pendingFlag);
   return true;
 }
 

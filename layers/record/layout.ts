@@ -17,8 +17,14 @@ import { isUuidId, type PointId } from './point-id.js';
  * (3, id, 1, vector name, point) → one vector, Float32 little-endian
  * (3, id, 2, field, value, point)→ empty: a payload index entry
  * (3, id, 3)                     → point count (little-endian 64-bit, atomic add)
- * (3, id, 4, …)                  → the vector index layer's data
+ * (3, id, 4, …)                  → the vector index layer's data, and in it:
+ * (3, id, 4, name, 'p', point)   → empty: the point's vector `name` changed and is not yet indexed
+ * (4, id)                        → empty: collection `id` has vector changes pending
  * ```
+ *
+ * The pending entries are the record layer's change log for the vector layer: every write of a
+ * vector (and every point removal) adds one, blindly, in the writing transaction; the vector
+ * layer's indexer consumes them.
  *
  * A point id is packed as one tuple item: an integer as a tuple integer, a UUID as a tuple UUID
  * (0x30), an opaque string as a tuple string. Tuple order then puts strings first, then integers
@@ -29,6 +35,7 @@ export const COLLECTION_BY_NAME = RECORD_ROOT.subspace([0]);
 export const COLLECTION_CONFIG = RECORD_ROOT.subspace([1]);
 export const COLLECTION_LAST_ID_KEY = RECORD_ROOT.pack([2]);
 export const COLLECTION_DATA = RECORD_ROOT.subspace([3]);
+export const VECTORS_PENDING = RECORD_ROOT.subspace([4]);
 
 /** The parts of a collection's data subspace. */
 export const PART = { points: 0, vectors: 1, index: 2, count: 3, vectorIndex: 4 } as const;
@@ -40,19 +47,31 @@ export interface CollectionKeys {
   readonly index: Subspace;
   readonly count: Uint8Array;
   readonly vectorIndex: Subspace;
+  /** The flag saying this collection has vector changes pending. */
+  readonly pendingFlag: Uint8Array;
   vectors(name: string): Subspace;
+  /** Points whose vector `name` changed since the vector index last saw them. */
+  pending(name: string): Subspace;
 }
 
 /** The key layout of the collection with numeric id `id`. */
 export function collectionKeys(id: number): CollectionKeys {
   const data = COLLECTION_DATA.subspace([id]);
   const vectorSubspaces = new Map<string, Subspace>();
+  const pendingSubspaces = new Map<string, Subspace>();
+  const vectorIndex = data.subspace([PART.vectorIndex]);
   return {
     data,
     points: data.subspace([PART.points]),
     index: data.subspace([PART.index]),
     count: data.pack([PART.count]),
-    vectorIndex: data.subspace([PART.vectorIndex]),
+    vectorIndex,
+    pendingFlag: VECTORS_PENDING.pack([id]),
+    pending(name) {
+      let s = pendingSubspaces.get(name);
+      if (s === undefined) pendingSubspaces.set(name, (s = vectorIndex.subspace([name, 'p'])));
+      return s;
+    },
     vectors(name) {
       let s = vectorSubspaces.get(name);
       if (s === undefined) vectorSubspaces.set(name, (s = data.subspace([PART.vectors, name])));

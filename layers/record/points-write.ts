@@ -8,7 +8,7 @@ import type { PointId } from './point-id.js';
 import { checkKeepsScope, inScope, withScope, type PayloadScope } from './scope.js';
 import { pointIdItem } from './layout.js';
 import { mergePayload, withoutPath } from './payload-edit.js';
-import { checkShardKey, readRecord, removePoints, writeRecord, writeVectors } from './store.js';
+import { checkShardKey, notePendingVector, readRecord, removePoints, writeRecord, writeVectors } from './store.js';
 
 /**
  * Point writes: upsert, delete, payload and vector updates. Each runs in the caller's transaction
@@ -131,5 +131,10 @@ export function deleteVectors(tx: Transaction, c: Collection, points: readonly R
   for (const name of names) {
     if (vectorParams(c.config, name) === undefined) throw new StrataError('ERR_VECTOR_INVALID', `Wrong input: Not existing vector name error: ${name}`);
   }
-  for (const p of points) for (const name of names) tx.clear(c.keys.vectors(name).pack([pointIdItem(p.id)]));
+  for (const p of points) {
+    for (const name of names) {
+      tx.clear(c.keys.vectors(name).pack([pointIdItem(p.id)]));
+      notePendingVector(tx, c, name, pointIdItem(p.id));
+    }
+  }
 }

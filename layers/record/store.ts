@@ -78,7 +78,14 @@ export function writeVectors(tx: Transaction, c: Collection, id: PointId, vector
     const key = c.keys.vectors(name).pack([idItem]);
     if (v !== undefined) tx.set(key, encodeVector(v));
     else if (replaceAll) tx.clear(key);
+    if (v !== undefined || replaceAll) notePendingVector(tx, c, name, idItem);
   }
+}
+
+/** Log that point `idItem`'s vector `name` changed (or went), for the vector index to catch up. */
+export function notePendingVector(tx: Transaction, c: Collection, name: string, idItem: TupleItem): void {
+  tx.set(c.keys.pending(name).pack([idItem]), EMPTY);
+  tx.set(c.keys.pendingFlag, EMPTY);
 }
 
 /** Remove points (with their stored records): records, vectors, index entries, and the count once. */
@@ -86,7 +93,10 @@ export function removePoints(tx: Transaction, c: Collection, points: readonly { 
   for (const { id, record } of points) {
     const idItem = pointIdItem(id);
     for (const key of entryKeys(c, idItem, record).values()) tx.clear(key);
-    for (const name of Object.keys(c.config.vectors)) tx.clear(c.keys.vectors(name).pack([idItem]));
+    for (const name of Object.keys(c.config.vectors)) {
+      tx.clear(c.keys.vectors(name).pack([idItem]));
+      notePendingVector(tx, c, name, idItem);
+    }
     tx.clear(c.keys.points.pack([idItem]));
   }
   if (points.length > 0) tx.add(c.keys.count, countDelta(-points.length));

@@ -3,7 +3,10 @@ import type { Transaction } from '../../src/kv/types.js';
 import { unpack } from '../../src/kv/tuple.js';
 import { decodeVector } from '../record/codec.js';
 import { vectorNamed } from '../record/collection-config.js';
-import type { Collection } from '../record/collections.js';
+import { pointCount, type Collection } from '../record/collections.js';
+import { concatBytes } from '../../src/kv/keys.js';
+import { nodeBytes } from './hnsw/graph.js';
+import { graphNearest, hasGlobalGraph, indexedCount, pendingNodes } from './vector-index.js';
 import { pointIdFromItem, pointIdItem } from '../record/layout.js';
 import type { ReadSpec } from '../record/plan.js';
 import type { PointId } from '../record/point-id.js';
@@ -28,6 +31,10 @@ export interface SearchSpec extends ReadSpec {
   readonly scoreThreshold?: number | undefined;
   /** Points never returned (the point a query by id names). */
   readonly exclude?: ReadonlySet<PointId> | undefined;
+  /** Score every point, never the graph (Qdrant's `params.exact`). */
+  readonly exact?: boolean | undefined;
+  /** The graph search's beam (Qdrant's `params.hnsw_ef`; default the collection's `ef_construct`). */
+  readonly hnswEf?: number | undefined;
 }
 
 /** One hit. */
@@ -37,6 +44,18 @@ export interface Hit {
 }
 
 const CHUNK = 512;
+
+/**
+ * Whether to search the graph: it has nodes, and the collection's vectors exceed
+ * `full_scan_threshold` (in KB of vectors, as Qdrant counts it), below which scoring every point
+ * is as fast.
+ */
+async function useGraph(tx: Transaction, c: Collection, name: string, size: number): Promise<boolean> {
+  if (!hasGlobalGraph(c)) return false;
+  const points = await pointCount(tx, c, { snapshot: true });
+  if ((points * size * 4) / 1024 < c.config.hnsw.full_scan_threshold) return false;
+  return (await indexedCount(tx, c, name)) > 0;
+}
 
 /** The best `limit` points after `offset`, best first, with Qdrant's scores. */
 export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSpec): Promise<Hit[]> {
@@ -59,7 +78,24 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
     top.push(s, id, seq++);
   };
   const vectors = c.keys.vectors(name);
-  if (spec.filter === undefined && spec.scope === undefined && spec.shardKey === undefined) {
+  const unfiltered = spec.filter === undefined && spec.scope === undefined && spec.shardKey === undefined;
+  if (unfiltered && spec.exact !== true && (await useGraph(tx, c, name, params.size))) {
+    // The graph finds the linked points; the pending tail (new or changed since the indexer last
+    // ran) is scored exactly, so a point is found as soon as its upsert returned.
+    const seen = new Set<PointId>();
+    const k = spec.limit + offset + (spec.exclude?.size ?? 0);
+    for (const hit of await graphNearest(tx, c, name, query, k, Math.max(spec.hnswEf ?? c.config.hnsw.ef_construct, k))) {
+      seen.add(hit.id);
+      offer(hit.id, hit.vector);
+    }
+    const tail = await pendingNodes(tx, c, name);
+    const raws = await Promise.all(tail.map(n => tx.get(concatBytes(vectors.prefix, nodeBytes(n)))));
+    for (const [i, n] of tail.entries()) {
+      const raw = raws[i];
+      const id = pointIdFromItem(unpack(nodeBytes(n))[0]);
+      if (raw !== undefined && !seen.has(id)) offer(id, decodeVector(raw));
+    }
+  } else if (unfiltered) {
     const { begin, end } = vectors.range();
     const prefixLength = vectors.prefix.length;
     let from = begin;

@@ -11,6 +11,7 @@ import { dotProduct, manhattanDistance, squaredEuclidean, type Distance } from '
  *
  * ```
  * ('e')               → entry point: u8 level + point id bytes
+ * ('c')               → node count (little-endian 64-bit, atomic add)
  * ('l') + id          → the node's top level (u8)
  * ('n', level) + id   → its neighbours at that level: (u16 BE length + id bytes)*
  * ```
@@ -20,6 +21,9 @@ import { dotProduct, manhattanDistance, squaredEuclidean, type Distance } from '
  * needs in one batch of parallel reads (on FoundationDB, one round trip). Within one operation,
  * vectors and neighbour lists are cached in memory.
  */
+
+const PLUS_ONE = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
+const MINUS_ONE = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 
 /** HNSW parameters (Qdrant's names): `m` links per node (2m on layer 0), `ef_construct`. */
 export interface HnswParams {
@@ -54,6 +58,7 @@ export class GraphStore {
   readonly #vectors = new Map<NodeId, Float32Array | null>();
   readonly #lists = new Map<string, NodeId[]>();
   readonly #entryKey: Uint8Array;
+  readonly #countKey: Uint8Array;
   readonly #levelPrefix: Uint8Array;
   readonly #listPrefixes: Uint8Array[] = [];
 
@@ -63,6 +68,7 @@ export class GraphStore {
     this.#graph = graph;
     this.#vectorPrefix = vectors.prefix;
     this.#entryKey = graph.pack(['e']);
+    this.#countKey = graph.pack(['c']);
     this.#levelPrefix = graph.pack(['l']);
   }
 
@@ -88,10 +94,22 @@ export class GraphStore {
     return v === undefined ? undefined : (v[0] as number);
   }
 
+  /** Set or clear a node's level; a new node (`added`) or a removed one moves the node count. */
   setLevel(node: NodeId, level: number | undefined): void {
     const key = concatBytes(this.#levelPrefix, nodeBytes(node));
-    if (level === undefined) this.#tx.clear(key);
-    else this.#tx.set(key, Uint8Array.of(level));
+    if (level === undefined) {
+      this.#tx.clear(key);
+      this.#tx.add(this.#countKey, MINUS_ONE);
+    } else {
+      this.#tx.set(key, Uint8Array.of(level));
+      this.#tx.add(this.#countKey, PLUS_ONE);
+    }
+  }
+
+  /** How many nodes the graph holds. */
+  async count(): Promise<number> {
+    const v = await this.#tx.get(this.#countKey, { snapshot: true });
+    return v === undefined ? 0 : Number(Buffer.from(v).readBigInt64LE());
   }
 
   /** Some node of the graph with its level (the highest-level one is not guaranteed). */

@@ -17,6 +17,7 @@ import { parseIndexSchema, toQdrantSchema } from '../../../layers/record/index-s
 import { buildPayloadIndex, deletePayloadIndex, indexEntryCount } from '../../../layers/record/indexes.js';
 import { selectPoints } from '../../../layers/record/read.js';
 import { removePoints } from '../../../layers/record/store.js';
+import { indexedCount } from '../../../layers/vector/vector-index.js';
 import { parsePayloadPath, valuesAt } from '../../../layers/record/payload-path.js';
 import { fail, isPlainObject, objectOf } from '../../../layers/record/validate.js';
 import type { AppDeps } from '../app.js';
@@ -137,6 +138,12 @@ export function registerQdrantCollectionRoutes(app: FastifyInstance, deps: AppDe
 
 }
 
+async function indexedVectors(tx: TenantTransaction, c: Collection): Promise<number> {
+  let n = 0;
+  for (const name of Object.keys(c.config.vectors)) n += await indexedCount(tx, c, name);
+  return n;
+}
+
 /** `GET /collections/{c}` in Qdrant's shape; a payload-scoped caller sees only its points. */
 async function collectionInfo(tx: TenantTransaction, c: Collection, grant: CollectionGrant) {
   let points: number;
@@ -161,8 +168,8 @@ async function collectionInfo(tx: TenantTransaction, c: Collection, grant: Colle
   return {
     status: 'green',
     optimizer_status: 'ok',
-    // Exact search needs no index build: every stored vector is searchable at once.
-    indexed_vectors_count: 0,
+    // Points linked into the vector index; the rest are searched exactly until the indexer links them.
+    indexed_vectors_count: await indexedVectors(tx, c),
     points_count: points,
     segments_count: 1,
     config: {

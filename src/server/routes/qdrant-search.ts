@@ -48,11 +48,17 @@ interface NearestSpec {
   readonly withPayload: PayloadSelection;
   readonly withVector: VectorSelection;
   readonly shardKey: ShardKey | undefined;
+  readonly exact?: boolean;
+  readonly hnswEf?: number;
 }
 
-function parseParams(value: unknown): void {
-  // hnsw_ef, exact, quantization, indexed_only: accepted; exact search answers them all exactly.
-  if (value !== undefined && value !== null) objectOf('ERR_QUERY_INVALID', 'params', value, ['hnsw_ef', 'exact', 'quantization', 'indexed_only', 'acorn']);
+/** `params`: `hnsw_ef` and `exact` are honoured; quantization, indexed_only and acorn accepted. */
+function parseParams(value: unknown): { exact?: boolean; hnswEf?: number } {
+  if (value === undefined || value === null) return {};
+  const p = objectOf('ERR_QUERY_INVALID', 'params', value, ['hnsw_ef', 'exact', 'quantization', 'indexed_only', 'acorn']);
+  const hnswEf = p['hnsw_ef'] === undefined || p['hnsw_ef'] === null ? undefined : intOption(p['hnsw_ef'], 'params.hnsw_ef', 1, 100_000, 1);
+  if (p['exact'] !== undefined && p['exact'] !== null && typeof p['exact'] !== 'boolean') fail('ERR_QUERY_INVALID', 'params.exact', 'must be true or false');
+  return { ...(p['exact'] === true ? { exact: true } : {}), ...(hnswEf === undefined ? {} : { hnswEf }) };
 }
 
 function numberList(value: unknown, where: string): number[] {
@@ -65,7 +71,7 @@ function parseQuery(raw: unknown): NearestSpec | { scroll: true; filter: Filter 
   const b = objectOf('ERR_QUERY_INVALID', '', raw ?? {}, QUERY_FIELDS);
   if (b['prefetch'] !== undefined && b['prefetch'] !== null) fail('ERR_FEATURE_UNSUPPORTED', 'prefetch', 'prefetch (hybrid queries) is not supported by Strata yet');
   if (b['lookup_from'] !== undefined && b['lookup_from'] !== null) fail('ERR_FEATURE_UNSUPPORTED', 'lookup_from', 'lookup_from is not supported by Strata yet');
-  parseParams(b['params']);
+  const searchParams = parseParams(b['params']);
   const common = {
     filter: parseOptionalFilter(b['filter']),
     limit: intOption(b['limit'], 'limit', 1, MAX_LIMIT, 10),
@@ -80,7 +86,7 @@ function parseQuery(raw: unknown): NearestSpec | { scroll: true; filter: Filter 
     if (Object.keys(q).some(k => k !== 'nearest')) fail('ERR_FEATURE_UNSUPPORTED', 'query', 'only {nearest} queries are supported by Strata yet (no mmr)');
     q = q['nearest'];
   }
-  const nearest = { using: typeof b['using'] === 'string' ? b['using'] : undefined, scoreThreshold: optionalNumber('ERR_QUERY_INVALID', 'score_threshold', b['score_threshold']), ...common };
+  const nearest = { using: typeof b['using'] === 'string' ? b['using'] : undefined, scoreThreshold: optionalNumber('ERR_QUERY_INVALID', 'score_threshold', b['score_threshold']), ...common, ...searchParams };
   if (b['using'] !== undefined && b['using'] !== null && typeof b['using'] !== 'string') fail('ERR_QUERY_INVALID', 'using', 'must be a vector name');
   if (Array.isArray(q)) return { vector: numberList(q, 'query'), ...nearest };
   if (typeof q === 'number' || typeof q === 'string') return { pointId: parsePointId(q), ...nearest };
@@ -90,7 +96,7 @@ function parseQuery(raw: unknown): NearestSpec | { scroll: true; filter: Filter 
 /** A legacy `search` body. */
 function parseSearch(raw: unknown): NearestSpec {
   const b = objectOf('ERR_QUERY_INVALID', '', raw ?? {}, SEARCH_FIELDS);
-  parseParams(b['params']);
+  const searchParams = parseParams(b['params']);
   let using: string | undefined;
   let vector: number[];
   const v = b['vector'];
@@ -114,6 +120,7 @@ function parseSearch(raw: unknown): NearestSpec {
     withPayload: parseWithPayload(b['with_payload'], false),
     withVector: parseWithVector(b['with_vector'] ?? b['with_vectors'], false),
     shardKey: parseShardKey(b['shard_key']),
+    ...searchParams,
   };
 }
 
@@ -139,6 +146,8 @@ async function nearest(tx: TenantTransaction, c: Collection, spec: NearestSpec, 
     offset: spec.offset,
     scoreThreshold: spec.scoreThreshold,
     exclude,
+    exact: spec.exact,
+    hnswEf: spec.hnswEf,
   });
   const found = await reachableByIds(tx, c, hits.map(h => h.id), undefined);
   const records = new Map(found.map(p => [p.id, p.record]));

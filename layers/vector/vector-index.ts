@@ -1,0 +1,95 @@
+import type { Subspace } from '../../src/kv/subspace.js';
+import type { Transaction } from '../../src/kv/types.js';
+import { keyAfter } from '../../src/kv/keys.js';
+import { unpack } from '../../src/kv/tuple.js';
+import type { Collection } from '../record/collections.js';
+import { pointIdFromItem } from '../record/layout.js';
+import type { PointId } from '../record/point-id.js';
+import { deleteNode } from './hnsw/delete.js';
+import { GraphStore, nodeBytes, nodeOf, rankDistance, type HnswParams, type NodeId } from './hnsw/graph.js';
+import { insertNode } from './hnsw/insert.js';
+import { searchGraph } from './hnsw/search.js';
+
+/**
+ * The vector index of a collection: one HNSW graph per vector name, kept in step with the points by
+ * an indexer that consumes the record layer's pending log (points whose vector changed), a batch
+ * per transaction. Until a point is linked, searches score it exactly from that log (the "tail"),
+ * so a point is findable as soon as its upsert returns (Qdrant's way).
+ */
+
+/** Where the global graph of vector `name` lives. */
+export function graphSpace(c: Collection, name: string): Subspace {
+  return c.keys.vectorIndex.subspace([name, 'g']);
+}
+
+function hnswParams(c: Collection): HnswParams {
+  return { m: c.config.hnsw.m, efConstruct: c.config.hnsw.ef_construct };
+}
+
+/** True when the collection builds a global graph (Qdrant's `m: 0` builds none). */
+export function hasGlobalGraph(c: Collection): boolean {
+  return c.config.hnsw.m > 0;
+}
+
+function store(tx: Transaction, c: Collection, name: string): GraphStore {
+  return new GraphStore(tx, graphSpace(c, name), c.keys.vectors(name));
+}
+
+/**
+ * Link up to `limit` pending points of vector `name` into the graph (re-linking updated ones and
+ * unlinking removed ones), clearing their pending entries. Returns how many were handled.
+ */
+export async function indexPending(tx: Transaction, c: Collection, name: string, limit = 32): Promise<number> {
+  const pending = c.keys.pending(name);
+  const { begin, end } = pending.range();
+  const { kvs } = await tx.getRange(begin, end, { limit });
+  if (kvs.length === 0) return 0;
+  const graph = store(tx, c, name);
+  const distance = c.config.vectors[name]?.distance;
+  if (distance === undefined) return 0;
+  const rank = rankDistance(distance);
+  const params = hnswParams(c);
+  for (const { key } of kvs) {
+    const node = nodeOf(key.subarray(pending.prefix.length));
+    if (hasGlobalGraph(c)) {
+      if ((await graph.level(node)) !== undefined) await deleteNode(graph, rank, params, node);
+      const [vector] = await graph.vectors([node]);
+      if (vector !== null && vector !== undefined) await insertNode(graph, rank, params, node, vector);
+    }
+    tx.clear(key);
+  }
+  return kvs.length;
+}
+
+/** The points of vector `name` not yet linked (the tail a search scores exactly), up to `limit`. */
+export async function pendingNodes(tx: Transaction, c: Collection, name: string, limit = 100_000): Promise<NodeId[]> {
+  const pending = c.keys.pending(name);
+  const out: NodeId[] = [];
+  let { begin } = pending.range();
+  const { end } = pending.range();
+  for (;;) {
+    const { kvs, more } = await tx.getRange(begin, end, { limit: 1000 });
+    for (const { key } of kvs) out.push(nodeOf(key.subarray(pending.prefix.length)));
+    const last = kvs[kvs.length - 1];
+    if (!more || last === undefined || out.length >= limit) return out;
+    begin = keyAfter(last.key);
+  }
+}
+
+/** How many nodes the graph of vector `name` holds. */
+export async function indexedCount(tx: Transaction, c: Collection, name: string): Promise<number> {
+  return store(tx, c, name).count();
+}
+
+/** The nearest `k` linked points to `query` (already preprocessed), by graph search with beam `ef`. */
+export async function graphNearest(tx: Transaction, c: Collection, name: string, query: Float32Array, k: number, ef: number): Promise<{ id: PointId; vector: Float32Array }[]> {
+  const distance = c.config.vectors[name]?.distance;
+  if (distance === undefined) return [];
+  const graph = store(tx, c, name);
+  const found = await searchGraph(graph, rankDistance(distance), query, k, ef);
+  const vectors = await graph.vectors(found.map(f => f.node));
+  return found.flatMap((f, i) => {
+    const v = vectors[i];
+    return v === null || v === undefined ? [] : [{ id: pointIdFromItem(unpack(nodeBytes(f.node))[0]), vector: v }];
+  });
+}
