@@ -61,6 +61,12 @@ export async function openCollection(tx: Transaction, name: string): Promise<Col
   return open(JSON.parse(Buffer.from(raw).toString('utf8')) as StoredCollection);
 }
 
+/** The collection with numeric id `id`, or undefined (for background work that holds ids). */
+export async function openCollectionById(tx: Transaction, id: number): Promise<Collection | undefined> {
+  const raw = await tx.get(COLLECTION_CONFIG.pack([id]));
+  return raw === undefined ? undefined : open(JSON.parse(Buffer.from(raw).toString('utf8')) as StoredCollection);
+}
+
 /** The collection called `name`, or `ERR_COLLECTION_NOT_FOUND`. */
 export async function requireCollection(tx: Transaction, name: string): Promise<Collection> {
   const c = await openCollection(tx, name);

@@ -10,6 +10,7 @@ import { parseTrustedSubnets } from '../auth/trust.js';
 import { invalidArgument } from '../errors.js';
 import { openDatabase } from '../kv/open.js';
 import type { Database } from '../kv/types.js';
+import { VectorIndexer } from '../../layers/vector/indexer.js';
 import { buildApp } from './app.js';
 import { ensureDevMaterial, type DevMaterial } from './dev-material.js';
 import { Metrics } from './metrics.js';
@@ -121,6 +122,9 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     };
     timers.push(setInterval(() => void sweep().catch(err => logger.warn({ err }, 'revocation sweep failed')), SWEEP_MS));
     for (const t of timers) t.unref();
+    // Links new and changed vectors into the collections' graphs, in the background.
+    const indexer = new VectorIndexer(db, { onError: err => logger.warn({ err }, 'vector indexing failed; retrying') });
+    indexer.start();
     logger.info({ url, engine: db.engine, keys: keySet?.kids() ?? [], dev: dev !== undefined }, `Strata listening on ${url}`);
     return {
       url,
@@ -130,6 +134,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
       async close() {
         for (const t of timers) clearInterval(t);
         await app.close();
+        await indexer.stop();
         await new Promise<void>(resolve => (metricsServer === undefined ? resolve() : metricsServer.close(() => resolve())));
         await db.close();
       },

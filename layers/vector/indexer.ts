@@ -1,0 +1,142 @@
+import { keyAfter } from '../../src/kv/keys.js';
+import type { Database, Transaction } from '../../src/kv/types.js';
+import { listTenants } from '../../src/tenancy/registry.js';
+import { TenantTransaction } from '../../src/tenancy/scoped.js';
+import { openCollectionById, type Collection } from '../record/collections.js';
+import { VECTORS_PENDING } from '../record/layout.js';
+import { indexPending } from './vector-index.js';
+
+/**
+ * The background indexer: finds collections with vector changes pending (in every tenant) and
+ * links them into their graphs, a batch per transaction, until none are left. Any number of servers
+ * may run one on the same store: batches that overlap conflict, and one of them retries.
+ */
+
+/** Options of {@link VectorIndexer}. */
+export interface IndexerOptions {
+  /** Points linked per transaction (default 32: a batch must stay well inside five seconds). */
+  readonly batch?: number;
+  /** Pause between rounds that found nothing to do, in ms (default 250). */
+  readonly idleMs?: number;
+  /** Told about failures (the indexer carries on). */
+  readonly onError?: (err: unknown) => void;
+}
+
+export class VectorIndexer {
+  readonly #db: Database;
+  readonly #batch: number;
+  readonly #idleMs: number;
+  readonly #onError: (err: unknown) => void;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(db: Database, options: IndexerOptions = {}) {
+    this.#db = db;
+    this.#batch = options.batch ?? 32;
+    this.#idleMs = options.idleMs ?? 250;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /** Start indexing in the background. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = (async () => {
+      while (this.#running) {
+        let worked = false;
+        try {
+          worked = await this.runOnce();
+        } catch (err) {
+          this.#onError(err);
+        }
+        if (!worked && this.#running) await new Promise<void>(resolve => {
+          const timer = setTimeout(resolve, this.#idleMs);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    })();
+  }
+
+  /** Stop, after the batch in progress. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  /** One round over every tenant's pending collections; true when it linked anything. */
+  async runOnce(): Promise<boolean> {
+    let worked = false;
+    let after: string | undefined;
+    for (;;) {
+      const { tenants, more } = await this.#db.transact(tx => listTenants(tx, { limit: 1000, ...(after === undefined ? {} : { begin: `${after}\u0000` }) }));
+      for (const tenant of tenants) {
+        for (const id of await this.#pendingCollections(tenant.prefix)) {
+          if (await this.#drain(tenant.prefix, id)) worked = true;
+        }
+      }
+      const last = tenants[tenants.length - 1];
+      if (!more || last === undefined) return worked;
+      after = last.name;
+    }
+  }
+
+  #inTenant<T>(prefix: Uint8Array, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.#db.transact(tx => fn(new TenantTransaction(tx, prefix)), { retryLimit: 20 });
+  }
+
+  async #pendingCollections(prefix: Uint8Array): Promise<number[]> {
+    return this.#inTenant(prefix, async tx => {
+      const { begin, end } = VECTORS_PENDING.range();
+      const ids: number[] = [];
+      let from = begin;
+      for (;;) {
+        const { kvs, more } = await tx.getRange(from, end, { limit: 1000, snapshot: true });
+        for (const { key } of kvs) ids.push(Number(VECTORS_PENDING.unpack(key)[0]));
+        const last = kvs[kvs.length - 1];
+        if (!more || last === undefined) return ids;
+        from = keyAfter(last.key);
+      }
+    });
+  }
+
+  /** Link every pending point of collection `id`, then lower its flag; true when any was linked. */
+  async #drain(prefix: Uint8Array, id: number): Promise<boolean> {
+    let worked = false;
+    for (;;) {
+      const done = await this.#inTenant(prefix, async tx => {
+        const c = await openCollectionById(tx, id);
+        if (c === undefined) {
+          tx.clear(VECTORS_PENDING.pack([id])); // the collection was deleted
+          return true;
+        }
+        let linked = 0;
+        for (const name of Object.keys(c.config.vectors)) {
+          linked += await indexPending(tx, c, name, this.#batch);
+          if (linked >= this.#batch) break;
+        }
+        if (linked > 0) {
+          worked = true;
+          return false;
+        }
+        // Nothing left: the flag goes, in a transaction that read every pending range as empty,
+        // so a write that adds to one meanwhile makes this commit conflict and retry.
+        if (await nothingPending(tx, c)) tx.clear(c.keys.pendingFlag);
+        return true;
+      });
+      if (done) return worked;
+    }
+  }
+}
+
+async function nothingPending(tx: Transaction, c: Collection): Promise<boolean> {
+  for (const name of Object.keys(c.config.vectors)) {
+    const { begin, end } = c.keys.pending(name).range();
+    if ((await tx.getRange(begin, end, { limit: 1 })).kvs.length > 0) return false;
+  }
+  return true;
+}
