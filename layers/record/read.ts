@@ -93,6 +93,16 @@ export async function countSelected(tx: Transaction, c: Collection, spec: ReadSp
   return n;
 }
 
+/**
+ * About how many points `spec` selects, counting index entries no further than `cap`; `cap` when
+ * no index narrows it (unknown counts as many).
+ */
+export async function estimateSelected(tx: Transaction, c: Collection, spec: ReadSpec, cap: number): Promise<number> {
+  let best = cap;
+  for (const source of candidateSources(c, spec)) best = Math.min(best, await countEntries(tx, source, best));
+  return best;
+}
+
 /** The record keys of one value's index entries, in id order, from `fromKey` on. */
 async function* streamRange(tx: Transaction, c: Collection, range: IndexRange, idOffset: number, fromKey: Uint8Array | undefined): AsyncGenerator<Uint8Array> {
   const pointsPrefix = c.keys.points.prefix;

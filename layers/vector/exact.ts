@@ -10,7 +10,9 @@ import { graphNearest, hasGlobalGraph, indexedCount, pendingNodes } from './vect
 import { pointIdFromItem, pointIdItem } from '../record/layout.js';
 import type { ReadSpec } from '../record/plan.js';
 import type { PointId } from '../record/point-id.js';
-import { selectPoints } from '../record/read.js';
+import { estimateSelected, selectPoints, visible } from '../record/read.js';
+import { decodeRecord } from '../record/codec.js';
+import type { Accept } from './hnsw/layer.js';
 import { higherIsBetter, passesThreshold, preprocess, score } from './distance.js';
 import { TopK } from './top-k.js';
 
@@ -50,12 +52,13 @@ const CHUNK = 512;
  * `full_scan_threshold` (in KB of vectors, as Qdrant counts it), below which scoring every point
  * is as fast.
  */
-async function useGraph(tx: Transaction, c: Collection, name: string, size: number): Promise<boolean> {
+async function useGraph(tx: Transaction, c: Collection, name: string, fullScanPoints: number): Promise<boolean> {
   if (!hasGlobalGraph(c)) return false;
-  const points = await pointCount(tx, c, { snapshot: true });
-  if ((points * size * 4) / 1024 < c.config.hnsw.full_scan_threshold) return false;
+  if ((await pointCount(tx, c, { snapshot: true })) <= fullScanPoints) return false;
   return (await indexedCount(tx, c, name)) > 0;
 }
+
+const idOfNode = (n: string): PointId => pointIdFromItem(unpack(nodeBytes(n))[0]);
 
 /** The best `limit` points after `offset`, best first, with Qdrant's scores. */
 export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSpec): Promise<Hit[]> {
@@ -79,21 +82,34 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
   };
   const vectors = c.keys.vectors(name);
   const unfiltered = spec.filter === undefined && spec.scope === undefined && spec.shardKey === undefined;
-  if (unfiltered && spec.exact !== true && (await useGraph(tx, c, name, params.size))) {
-    // The graph finds the linked points; the pending tail (new or changed since the indexer last
-    // ran) is scored exactly, so a point is found as soon as its upsert returned.
+  // Few enough points to score them all faster than walking the graph (Qdrant's rule, in points).
+  const fullScanPoints = Math.floor((c.config.hnsw.full_scan_threshold * 1024) / (params.size * 4));
+  const graph =
+    spec.exact !== true &&
+    (await useGraph(tx, c, name, fullScanPoints)) &&
+    (unfiltered || (await estimateSelected(tx, c, spec, fullScanPoints + 1)) > fullScanPoints);
+  if (graph) {
+    // The graph finds the linked points (walking through those the filter rejects); the pending
+    // tail (new or changed since the indexer last ran) is scored exactly, so a point is found as
+    // soon as its upsert returned.
+    const accept: Accept | undefined = unfiltered ? undefined : async nodes => {
+      const raws = await Promise.all(nodes.map(n => tx.get(concatBytes(c.keys.points.prefix, nodeBytes(n)))));
+      return nodes.map((n, i) => {
+        const raw = raws[i];
+        return raw !== undefined && visible(spec, idOfNode(n), decodeRecord(raw));
+      });
+    };
     const seen = new Set<PointId>();
     const k = spec.limit + offset + (spec.exclude?.size ?? 0);
-    for (const hit of await graphNearest(tx, c, name, query, k, Math.max(spec.hnswEf ?? c.config.hnsw.ef_construct, k))) {
+    for (const hit of await graphNearest(tx, c, name, query, k, Math.max(spec.hnswEf ?? c.config.hnsw.ef_construct, k), accept)) {
       seen.add(hit.id);
       offer(hit.id, hit.vector);
     }
-    const tail = await pendingNodes(tx, c, name);
-    const raws = await Promise.all(tail.map(n => tx.get(concatBytes(vectors.prefix, nodeBytes(n)))));
+    const tail = (await pendingNodes(tx, c, name)).filter(n => !seen.has(idOfNode(n)));
+    const [raws, ok] = await Promise.all([Promise.all(tail.map(n => tx.get(concatBytes(vectors.prefix, nodeBytes(n))))), accept?.(tail)]);
     for (const [i, n] of tail.entries()) {
       const raw = raws[i];
-      const id = pointIdFromItem(unpack(nodeBytes(n))[0]);
-      if (raw !== undefined && !seen.has(id)) offer(id, decodeVector(raw));
+      if (raw !== undefined && (ok === undefined || ok[i] === true)) offer(idOfNode(n), decodeVector(raw));
     }
   } else if (unfiltered) {
     const { begin, end } = vectors.range();

@@ -8,6 +8,7 @@ import type { PointId } from '../record/point-id.js';
 import { deleteNode } from './hnsw/delete.js';
 import { GraphStore, nodeBytes, nodeOf, rankDistance, type HnswParams, type NodeId } from './hnsw/graph.js';
 import { insertNode } from './hnsw/insert.js';
+import type { Accept } from './hnsw/layer.js';
 import { searchGraph } from './hnsw/search.js';
 
 /**
@@ -81,12 +82,15 @@ export async function indexedCount(tx: Transaction, c: Collection, name: string)
   return store(tx, c, name).count();
 }
 
-/** The nearest `k` linked points to `query` (already preprocessed), by graph search with beam `ef`. */
-export async function graphNearest(tx: Transaction, c: Collection, name: string, query: Float32Array, k: number, ef: number): Promise<{ id: PointId; vector: Float32Array }[]> {
+/**
+ * The nearest `k` linked points to `query` (already preprocessed), by graph search with beam `ef`;
+ * with `accept`, only accepted points (the search walks through the others).
+ */
+export async function graphNearest(tx: Transaction, c: Collection, name: string, query: Float32Array, k: number, ef: number, accept?: Accept): Promise<{ id: PointId; vector: Float32Array }[]> {
   const distance = c.config.vectors[name]?.distance;
   if (distance === undefined) return [];
   const graph = store(tx, c, name);
-  const found = await searchGraph(graph, rankDistance(distance), query, k, ef);
+  const found = await searchGraph(graph, rankDistance(distance), query, k, ef, accept);
   const vectors = await graph.vectors(found.map(f => f.node));
   return found.flatMap((f, i) => {
     const v = vectors[i];

@@ -90,7 +90,7 @@ describe('HNSW in the key-value layer', () => {
         .sort((a, b) => a.d - b.d)
         .slice(0, 10)
         .map(p => node(p.i));
-      const found = await db.transact(tx => searchGraph(new GraphStore(tx, graph, vectors), rank, q, 10, ef, n => aliveNode(n, alive)));
+      const found = await db.transact(tx => searchGraph(new GraphStore(tx, graph, vectors), rank, q, 10, ef, async nodes => nodes.map(n => aliveNode(n, alive))));
       for (const f of found) expect(aliveNode(f.node, alive)).toBe(true);
       hits += found.filter(f => exact.includes(f.node)).length;
       total += exact.length;

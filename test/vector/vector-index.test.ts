@@ -7,6 +7,8 @@ import { createCollection, requireCollection } from '../../layers/record/collect
 import { parseUpsertPoints } from '../../layers/record/parse-points.js';
 import { deletePoints, reachableByIds, upsertPoints } from '../../layers/record/points-write.js';
 import { exactSearch } from '../../layers/vector/exact.js';
+import { parseFilter } from '../../layers/record/filter/parse.js';
+import type { Filter } from '../../layers/record/filter/types.js';
 import { indexedCount, indexPending } from '../../layers/vector/vector-index.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -31,15 +33,15 @@ describe('the vector index behind search', () => {
   const inTenant = <T>(fn: (tx: Transaction) => Promise<T>) => db.transact(tx => fn(new TenantTransaction(tx, prefix)));
   const points = Array.from({ length: 800 }, (_, id) => ({ id, vector: sample() }));
   const queries = Array.from({ length: 20 }, sample);
-  const search = (vector: number[], exact = false) =>
-    inTenant(async tx => (await exactSearch(tx, await requireCollection(tx, 'v'), { vector: Float32Array.from(vector), limit: 10, exact })).map(h => h.id));
+  const search = (vector: number[], exact = false, extra: { filter?: Filter; scope?: Record<string, number> } = {}) =>
+    inTenant(async tx => (await exactSearch(tx, await requireCollection(tx, 'v'), { vector: Float32Array.from(vector), limit: 10, exact, ...extra })).map(h => h.id));
   const indexAll = async () => {
     while ((await inTenant(async tx => indexPending(tx, await requireCollection(tx, 'v'), '', 64))) > 0);
   };
   const upsert = (list: { id: number; vector: number[] }[]) =>
     inTenant(async tx => {
       const c = await requireCollection(tx, 'v');
-      await upsertPoints(tx, c, parseUpsertPoints(c.config, { points: list }));
+      await upsertPoints(tx, c, parseUpsertPoints(c.config, { points: list.map(p => ({ ...p, payload: { group: p.id % 10 } })) }));
     });
 
   beforeAll(async () => {
@@ -66,6 +68,23 @@ describe('the vector index behind search', () => {
       hits += (await search(q)).filter(id => exact.includes(id)).length;
     }
     expect(hits / (queries.length * 10)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('searches the graph with a filter or a payload scope, never returning what they exclude', async () => {
+    const filter = parseFilter({ must: [{ key: 'group', match: { value: 3 } }] });
+    let hits = 0;
+    for (const q of queries) {
+      const exact = await search(q, true, { filter });
+      const found = await search(q, false, { filter });
+      expect(found.every(id => (id as number) % 10 === 3)).toBe(true);
+      hits += found.filter(id => exact.includes(id)).length;
+    }
+    expect(hits / (queries.length * 10)).toBeGreaterThanOrEqual(0.9);
+    // A scoped caller asking with another group's exact vector still gets only its own group.
+    const other = points.find(p => p.id % 10 === 4) as { vector: number[] };
+    const scoped = await search(other.vector, false, { scope: { group: 3 } });
+    expect(scoped).toHaveLength(10);
+    expect(scoped.every(id => (id as number) % 10 === 3)).toBe(true);
   });
 
   it('finds a point as soon as its upsert returns, and never a moved or deleted one', async () => {

@@ -9,6 +9,12 @@ import type { GraphStore, NodeId } from './graph.js';
 /** Ranks two vectors: lower is closer. */
 export type Rank = (a: Float32Array, b: Float32Array) => number;
 
+/**
+ * Which of `nodes` may be returned (a filter): asked for a step's new nodes together, so a filter
+ * that must read payloads reads them in one batch, alongside the vectors.
+ */
+export type Accept = (nodes: readonly NodeId[]) => Promise<readonly boolean[]>;
+
 /** A node with its distance to the query. */
 export interface Scored {
   readonly node: NodeId;
@@ -27,15 +33,16 @@ export async function searchLayer(
   entries: readonly Scored[],
   ef: number,
   level: number,
-  accept?: (node: NodeId) => boolean,
+  accept?: Accept,
 ): Promise<Scored[]> {
   const visited = new Set<NodeId>();
   const candidates = new DistanceHeap();
   const results = new DistanceHeap(true);
-  for (const e of entries) {
+  const entriesAccepted = accept === undefined ? undefined : await accept(entries.map(e => e.node));
+  for (const [i, e] of entries.entries()) {
     visited.add(e.node);
     candidates.push(e.distance, e.node);
-    if (accept === undefined || accept(e.node)) results.push(e.distance, e.node);
+    if (entriesAccepted === undefined || entriesAccepted[i] === true) results.push(e.distance, e.node);
   }
   while (results.size > ef) results.pop();
   while (candidates.size > 0) {
@@ -44,14 +51,14 @@ export async function searchLayer(
     const fresh = (await store.neighbours(level, node)).filter(n => !visited.has(n));
     for (const n of fresh) visited.add(n);
     if (fresh.length === 0) continue;
-    const vectors = await store.vectors(fresh);
+    const [vectors, accepted] = await Promise.all([store.vectors(fresh), accept === undefined ? undefined : accept(fresh)]);
     for (const [i, n] of fresh.entries()) {
       const v = vectors[i];
       if (v === null || v === undefined) continue; // a point deleted under a stale link
       const d = rank(query, v);
       if (results.size < ef || d < results.peekDistance()) {
         candidates.push(d, n);
-        if (accept === undefined || accept(n)) {
+        if (accepted === undefined || accepted[i] === true) {
           results.push(d, n);
           if (results.size > ef) results.pop();
         }

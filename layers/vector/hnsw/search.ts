@@ -1,12 +1,12 @@
-import type { GraphStore, NodeId } from './graph.js';
-import { searchLayer, type Rank, type Scored } from './layer.js';
+import type { GraphStore } from './graph.js';
+import { searchLayer, type Accept, type Rank, type Scored } from './layer.js';
 
 /**
  * Nearest-neighbour search over the graph: greedy descent through the upper layers, then a search
  * of the ground layer with `ef` candidates. With `accept`, only accepted nodes are returned, and the
  * search walks through the others to find them.
  */
-export async function searchGraph(store: GraphStore, rank: Rank, query: Float32Array, k: number, ef: number, accept?: (node: NodeId) => boolean): Promise<Scored[]> {
+export async function searchGraph(store: GraphStore, rank: Rank, query: Float32Array, k: number, ef: number, accept?: Accept): Promise<Scored[]> {
   const entry = await store.entry();
   if (entry === undefined) return [];
   const [entryVector] = await store.vectors([entry.node]);
