@@ -6,7 +6,8 @@ import { vectorNamed } from '../record/collection-config.js';
 import { pointCount, type Collection } from '../record/collections.js';
 import { concatBytes } from '../../src/kv/keys.js';
 import { nodeBytes } from './hnsw/graph.js';
-import { graphNearest, hasGlobalGraph, indexedCount, pendingNodes } from './vector-index.js';
+import { pinnedPartition } from './partitions.js';
+import { graphFor, graphNearest, pendingNodes } from './vector-index.js';
 import { pointIdFromItem, pointIdItem } from '../record/layout.js';
 import type { ReadSpec } from '../record/plan.js';
 import type { PointId } from '../record/point-id.js';
@@ -47,17 +48,6 @@ export interface Hit {
 
 const CHUNK = 512;
 
-/**
- * Whether to search the graph: it has nodes, and the collection's vectors exceed
- * `full_scan_threshold` (in KB of vectors, as Qdrant counts it), below which scoring every point
- * is as fast.
- */
-async function useGraph(tx: Transaction, c: Collection, name: string, fullScanPoints: number): Promise<boolean> {
-  if (!hasGlobalGraph(c)) return false;
-  if ((await pointCount(tx, c, { snapshot: true })) <= fullScanPoints) return false;
-  return (await indexedCount(tx, c, name)) > 0;
-}
-
 const idOfNode = (n: string): PointId => pointIdFromItem(unpack(nodeBytes(n))[0]);
 
 /** The best `limit` points after `offset`, best first, with Qdrant's scores. */
@@ -86,9 +76,11 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
   const fullScanPoints = Math.floor((c.config.hnsw.full_scan_threshold * 1024) / (params.size * 4));
   const graph =
     spec.exact !== true &&
-    (await useGraph(tx, c, name, fullScanPoints)) &&
-    (unfiltered || (await estimateSelected(tx, c, spec, fullScanPoints + 1)) > fullScanPoints);
-  if (graph) {
+    (await pointCount(tx, c, { snapshot: true })) > fullScanPoints &&
+    (unfiltered || (await estimateSelected(tx, c, spec, fullScanPoints + 1)) > fullScanPoints)
+      ? await graphFor(tx, c, name, pinnedPartition(c, spec))
+      : undefined;
+  if (graph !== undefined) {
     // The graph finds the linked points (walking through those the filter rejects); the pending
     // tail (new or changed since the indexer last ran) is scored exactly, so a point is found as
     // soon as its upsert returned.
@@ -101,7 +93,7 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
     };
     const seen = new Set<PointId>();
     const k = spec.limit + offset + (spec.exclude?.size ?? 0);
-    for (const hit of await graphNearest(tx, c, name, query, k, Math.max(spec.hnswEf ?? c.config.hnsw.ef_construct, k), accept)) {
+    for (const hit of await graphNearest(tx, c, name, graph, query, k, Math.max(spec.hnswEf ?? c.config.hnsw.ef_construct, k), accept)) {
       seen.add(hit.id);
       offer(hit.id, hit.vector);
     }

@@ -1,7 +1,8 @@
 import type { Subspace } from '../../src/kv/subspace.js';
 import type { Transaction } from '../../src/kv/types.js';
-import { keyAfter } from '../../src/kv/keys.js';
+import { concatBytes, keyAfter, prefixEnd } from '../../src/kv/keys.js';
 import { unpack } from '../../src/kv/tuple.js';
+import { decodeRecord } from '../record/codec.js';
 import type { Collection } from '../record/collections.js';
 import { pointIdFromItem } from '../record/layout.js';
 import type { PointId } from '../record/point-id.js';
@@ -10,6 +11,7 @@ import { GraphStore, nodeBytes, nodeOf, rankDistance, type HnswParams, type Node
 import { insertNode } from './hnsw/insert.js';
 import type { Accept } from './hnsw/layer.js';
 import { searchGraph } from './hnsw/search.js';
+import { membership, partitionSpace, partitionsOf, payloadM, setMembership, type Partition } from './partitions.js';
 
 /**
  * The vector index of a collection: one HNSW graph per vector name, kept in step with the points by
@@ -37,26 +39,36 @@ function store(tx: Transaction, c: Collection, name: string): GraphStore {
 }
 
 /**
- * Link up to `limit` pending points of vector `name` into the graph (re-linking updated ones and
- * unlinking removed ones), clearing their pending entries. Returns how many were handled.
+ * Link up to `limit` pending points of vector `name` into the graphs (re-linking updated ones and
+ * unlinking removed ones: from the global graph and from every partition graph they were in),
+ * clearing their pending entries. Returns how many were handled.
  */
 export async function indexPending(tx: Transaction, c: Collection, name: string, limit = 32): Promise<number> {
   const pending = c.keys.pending(name);
   const { begin, end } = pending.range();
   const { kvs } = await tx.getRange(begin, end, { limit });
   if (kvs.length === 0) return 0;
-  const graph = store(tx, c, name);
   const distance = c.config.vectors[name]?.distance;
   if (distance === undefined) return 0;
   const rank = rankDistance(distance);
-  const params = hnswParams(c);
+  const global = store(tx, c, name);
+  const partitionParams: HnswParams = { m: payloadM(c), efConstruct: c.config.hnsw.ef_construct };
+  const partitionStore = (p: Partition) => new GraphStore(tx, partitionSpace(c, name, p), c.keys.vectors(name));
   for (const { key } of kvs) {
     const node = nodeOf(key.subarray(pending.prefix.length));
-    if (hasGlobalGraph(c)) {
-      if ((await graph.level(node)) !== undefined) await deleteNode(graph, rank, params, node);
-      const [vector] = await graph.vectors([node]);
-      if (vector !== null && vector !== undefined) await insertNode(graph, rank, params, node, vector);
+    if (hasGlobalGraph(c) && (await global.level(node)) !== undefined) await deleteNode(global, rank, hnswParams(c), node);
+    for (const p of await membership(tx, c, name, node)) {
+      const s = partitionStore(p);
+      if ((await s.level(node)) !== undefined) await deleteNode(s, rank, partitionParams, node);
     }
+    const [vector] = await global.vectors([node]);
+    const raw = vector === null || vector === undefined ? undefined : await tx.get(concatBytes(c.keys.points.prefix, nodeBytes(node)));
+    const partitions = raw === undefined ? [] : partitionsOf(c, decodeRecord(raw));
+    if (vector !== null && vector !== undefined && raw !== undefined) {
+      if (hasGlobalGraph(c)) await insertNode(global, rank, hnswParams(c), node, vector);
+      for (const p of partitions) await insertNode(partitionStore(p), rank, partitionParams, node, vector);
+    }
+    setMembership(tx, c, name, node, partitions);
     tx.clear(key);
   }
   return kvs.length;
@@ -77,19 +89,36 @@ export async function pendingNodes(tx: Transaction, c: Collection, name: string,
   }
 }
 
-/** How many nodes the graph of vector `name` holds. */
+/** How many points of vector `name` are linked: into the global graph, or else into partitions. */
 export async function indexedCount(tx: Transaction, c: Collection, name: string): Promise<number> {
-  return store(tx, c, name).count();
+  if (hasGlobalGraph(c)) return store(tx, c, name).count();
+  const prefix = c.keys.vectorIndex.pack([name, 'm']);
+  let n = 0;
+  let from = prefix;
+  for (;;) {
+    const { kvs, more } = await tx.getRange(from, prefixEnd(prefix), { limit: 10_000, snapshot: true });
+    n += kvs.length;
+    const last = kvs[kvs.length - 1];
+    if (!more || last === undefined) return n;
+    from = keyAfter(last.key);
+  }
+}
+
+/** The graph a search of vector `name` should walk, if one has nodes: the pinned partition's, else the global one. */
+export async function graphFor(tx: Transaction, c: Collection, name: string, partition: Partition | undefined): Promise<Subspace | undefined> {
+  const space = partition !== undefined ? partitionSpace(c, name, partition) : hasGlobalGraph(c) ? graphSpace(c, name) : undefined;
+  if (space === undefined) return undefined;
+  return (await new GraphStore(tx, space, c.keys.vectors(name)).count()) > 0 ? space : undefined;
 }
 
 /**
  * The nearest `k` linked points to `query` (already preprocessed), by graph search with beam `ef`;
  * with `accept`, only accepted points (the search walks through the others).
  */
-export async function graphNearest(tx: Transaction, c: Collection, name: string, query: Float32Array, k: number, ef: number, accept?: Accept): Promise<{ id: PointId; vector: Float32Array }[]> {
+export async function graphNearest(tx: Transaction, c: Collection, name: string, space: Subspace, query: Float32Array, k: number, ef: number, accept?: Accept): Promise<{ id: PointId; vector: Float32Array }[]> {
   const distance = c.config.vectors[name]?.distance;
   if (distance === undefined) return [];
-  const graph = store(tx, c, name);
+  const graph = new GraphStore(tx, space, c.keys.vectors(name));
   const found = await searchGraph(graph, rankDistance(distance), query, k, ef, accept);
   const vectors = await graph.vectors(found.map(f => f.node));
   return found.flatMap((f, i) => {
