@@ -44,14 +44,14 @@ it('indexes in the background and answers tenant-pinned queries from the tenant 
   const tenants = ['acme', 'globex', 'initech'];
   const points = Array.from({ length: 300 }, (_, id) => ({ id, vector: [Math.sin(id), Math.cos(id), Math.sin(id / 3), 1], payload: { tenant_id: tenants[id % 3] as string } }));
   await admin.upsert('docs', { wait: true, points });
-  expect((await admin.getCollection('docs')).indexed_vectors_count).toBe(0);
+  expect(await admin.getCollection('docs')).toMatchObject({ indexed_vectors_count: 0, status: 'yellow' });
   // Found before indexing (from the pending tail) ...
   const before = await acme.query('docs', { query: [1, 0, 0, 1], limit: 10, with_payload: true });
   expect(before.points).toHaveLength(10);
   expect(before.points.every(p => (p.payload as { tenant_id: string }).tenant_id === 'acme')).toBe(true);
   const indexer = new VectorIndexer(server.db);
   while (await indexer.runOnce());
-  expect((await admin.getCollection('docs')).indexed_vectors_count).toBe(300);
+  expect(await admin.getCollection('docs')).toMatchObject({ indexed_vectors_count: 300, status: 'green' });
   // ... and after, from acme's graph: the same answer as exact search, only acme's points.
   const after = await acme.query('docs', { query: [1, 0, 0, 1], limit: 10, with_payload: true });
   const exact = await admin.query('docs', { query: [1, 0, 0, 1], limit: 10, filter: { must: [{ key: 'tenant_id', match: { value: 'acme' } }] }, params: { exact: true } });

@@ -166,7 +166,9 @@ async function collectionInfo(tx: TenantTransaction, c: Collection, grant: Colle
     : { size: c.config.vectors['']!.size, distance: c.config.vectors['']!.distance, ...c.config.vectors['']!.extra };
   const pass = c.config.passthrough;
   return {
-    status: 'green',
+    // Yellow while the indexer has points to link (they are searched exactly meanwhile), as Qdrant
+    // reports optimizations in progress.
+    status: (await tx.get(c.keys.pendingFlag, { snapshot: true })) === undefined ? 'green' : 'yellow',
     optimizer_status: 'ok',
     // Points linked into the vector index; the rest are searched exactly until the indexer links them.
     indexed_vectors_count: await indexedVectors(tx, c),
