@@ -1,13 +1,14 @@
 import { benchAuth } from './auth.js';
 import { benchKv } from './kv.js';
 import { benchRecords } from './records.js';
+import { benchVectors } from './vectors.js';
 
 /**
  * `npm run bench -- NAME [--quick]`: run one benchmark. Each prints a table and, as its last line,
  * one JSON object `{"bench": NAME, ...}` (DESIGN §9). `--quick` runs a smaller version in under
  * two minutes with the same keys.
  */
-const BENCHES: Record<string, (quick: boolean) => Promise<void>> = { kv: benchKv, auth: benchAuth, records: benchRecords };
+const BENCHES: Record<string, (quick: boolean) => Promise<void>> = { kv: benchKv, auth: benchAuth, records: benchRecords, vectors: benchVectors };
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
