@@ -16,7 +16,7 @@ import { indexPending } from './vector-index.js';
 export interface IndexerOptions {
   /** Points linked per transaction (default 32: a batch must stay well inside five seconds). */
   readonly batch?: number;
-  /** Pause between rounds that found nothing to do, in ms (default 250). */
+  /** Pause between rounds that found nothing to do, in ms (default 500). */
   readonly idleMs?: number;
   /** Told about failures (the indexer carries on). */
   readonly onError?: (err: unknown) => void;
@@ -34,7 +34,7 @@ export class VectorIndexer {
   constructor(db: Database, options: IndexerOptions = {}) {
     this.#db = db;
     this.#batch = options.batch ?? 32;
-    this.#idleMs = options.idleMs ?? 250;
+    this.#idleMs = options.idleMs ?? 500;
     this.#onError = options.onError ?? (() => {});
   }
 
@@ -73,11 +73,19 @@ export class VectorIndexer {
     let worked = false;
     let after: string | undefined;
     for (;;) {
-      const { tenants, more } = await this.#db.transact(tx => listTenants(tx, { limit: 1000, ...(after === undefined ? {} : { begin: `${after}\u0000` }) }));
-      for (const tenant of tenants) {
-        for (const id of await this.#pendingCollections(tenant.prefix)) {
-          if (await this.#drain(tenant.prefix, id)) worked = true;
+      // One transaction looks for flags in a thousand tenants (snapshot reads: a look, not a
+      // claim), so an idle round over many tenants costs little.
+      const { tenants, more, flagged } = await this.#db.transact(async tx => {
+        const page = await listTenants(tx, { limit: 1000, ...(after === undefined ? {} : { begin: `${after}\u0000` }) });
+        const found: Array<{ prefix: Uint8Array; ids: number[] }> = [];
+        for (const tenant of page.tenants) {
+          const ids = await pendingCollections(new TenantTransaction(tx, tenant.prefix));
+          if (ids.length > 0) found.push({ prefix: tenant.prefix, ids });
         }
+        return { ...page, flagged: found };
+      });
+      for (const { prefix, ids } of flagged) {
+        for (const id of ids) if (await this.#drain(prefix, id)) worked = true;
       }
       const last = tenants[tenants.length - 1];
       if (!more || last === undefined) return worked;
@@ -87,21 +95,6 @@ export class VectorIndexer {
 
   #inTenant<T>(prefix: Uint8Array, fn: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.#db.transact(tx => fn(new TenantTransaction(tx, prefix)), { retryLimit: 20 });
-  }
-
-  async #pendingCollections(prefix: Uint8Array): Promise<number[]> {
-    return this.#inTenant(prefix, async tx => {
-      const { begin, end } = VECTORS_PENDING.range();
-      const ids: number[] = [];
-      let from = begin;
-      for (;;) {
-        const { kvs, more } = await tx.getRange(from, end, { limit: 1000, snapshot: true });
-        for (const { key } of kvs) ids.push(Number(VECTORS_PENDING.unpack(key)[0]));
-        const last = kvs[kvs.length - 1];
-        if (!more || last === undefined) return ids;
-        from = keyAfter(last.key);
-      }
-    });
   }
 
   /** Link every pending point of collection `id`, then lower its flag; true when any was linked. */
@@ -130,6 +123,20 @@ export class VectorIndexer {
       });
       if (done) return worked;
     }
+  }
+}
+
+/** The ids of the tenant's collections flagged as having vector changes pending. */
+async function pendingCollections(tx: Transaction): Promise<number[]> {
+  const { begin, end } = VECTORS_PENDING.range();
+  const ids: number[] = [];
+  let from = begin;
+  for (;;) {
+    const { kvs, more } = await tx.getRange(from, end, { limit: 1000, snapshot: true });
+    for (const { key } of kvs) ids.push(Number(VECTORS_PENDING.unpack(key)[0]));
+    const last = kvs[kvs.length - 1];
+    if (!more || last === undefined) return ids;
+    from = keyAfter(last.key);
   }
 }
 
