@@ -10,6 +10,7 @@ import { createCollection, requireCollection } from '../layers/record/collection
 import { parseUpsertPoints } from '../layers/record/parse-points.js';
 import { upsertPoints } from '../layers/record/points-write.js';
 import { exactSearch } from '../layers/vector/exact.js';
+import { VectorCache } from '../layers/vector/cache.js';
 import { VectorIndexer } from '../layers/vector/indexer.js';
 import { printJson, printTable, type Row } from './report.js';
 
@@ -89,7 +90,8 @@ export async function benchVectors(quick: boolean): Promise<void> {
     while (await indexer.runOnce());
     const strataBuild = (n * 1000) / (performance.now() - start);
     const search = (q: number[], ef: number | undefined, exact = false) =>
-      inTenant(async tx => (await exactSearch(tx, await requireCollection(tx, 'v'), { vector: Float32Array.from(q), limit: 10, hnswEf: ef, exact })).map(h => h.id as number));
+      inTenant(async tx => (await exactSearch(tx, await requireCollection(tx, 'v'), { vector: Float32Array.from(q), limit: 10, hnswEf: ef, exact, cache })).map(h => h.id as number));
+    const cache = new VectorCache();
     const strata = [];
     for (const ef of EFS) {
       const t = performance.now();

@@ -19,6 +19,7 @@ import { isUuidId, type PointId } from './point-id.js';
  * (3, id, 3)                     → point count (little-endian 64-bit, atomic add)
  * (3, id, 4, …)                  → the vector index layer's data, and in it:
  * (3, id, 4, name, 'p', point)   → empty: the point's vector `name` changed and is not yet indexed
+ * (3, id, 4, null)              → bumped (atomic add) by every transaction that writes a vector
  * (4, id)                        → empty: collection `id` has vector changes pending
  * ```
  *
@@ -49,6 +50,8 @@ export interface CollectionKeys {
   readonly vectorIndex: Subspace;
   /** The flag saying this collection has vector changes pending. */
   readonly pendingFlag: Uint8Array;
+  /** Bumped by every transaction that writes or removes a vector (for caches of decoded vectors). */
+  readonly vectorsVersion: Uint8Array;
   vectors(name: string): Subspace;
   /** Points whose vector `name` changed since the vector index last saw them. */
   pending(name: string): Subspace;
@@ -67,6 +70,7 @@ export function collectionKeys(id: number): CollectionKeys {
     count: data.pack([PART.count]),
     vectorIndex,
     pendingFlag: VECTORS_PENDING.pack([id]),
+    vectorsVersion: vectorIndex.pack([null]),
     pending(name) {
       let s = pendingSubspaces.get(name);
       if (s === undefined) pendingSubspaces.set(name, (s = vectorIndex.subspace([name, 'p'])));

@@ -86,6 +86,7 @@ export function writeVectors(tx: Transaction, c: Collection, id: PointId, vector
 export function notePendingVector(tx: Transaction, c: Collection, name: string, idItem: TupleItem): void {
   tx.set(c.keys.pending(name).pack([idItem]), EMPTY);
   tx.set(c.keys.pendingFlag, EMPTY);
+  tx.add(c.keys.vectorsVersion, ONE);
 }
 
 /** Remove points (with their stored records): records, vectors, index entries, and the count once. */

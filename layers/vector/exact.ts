@@ -7,6 +7,7 @@ import { pointCount, type Collection } from '../record/collections.js';
 import { concatBytes } from '../../src/kv/keys.js';
 import { nodeBytes } from './hnsw/graph.js';
 import { pinnedPartition } from './partitions.js';
+import type { VectorCache } from './cache.js';
 import { graphFor, graphNearest, pendingNodes } from './vector-index.js';
 import { pointIdFromItem, pointIdItem } from '../record/layout.js';
 import type { ReadSpec } from '../record/plan.js';
@@ -38,6 +39,8 @@ export interface SearchSpec extends ReadSpec {
   readonly exact?: boolean | undefined;
   /** The graph search's beam (Qdrant's `params.hnsw_ef`; default the collection's `ef_construct`). */
   readonly hnswEf?: number | undefined;
+  /** Decoded vectors and links kept across searches (see cache.ts); none: read each time. */
+  readonly cache?: VectorCache | undefined;
 }
 
 /** One hit. */
@@ -93,7 +96,7 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
     };
     const seen = new Set<PointId>();
     const k = spec.limit + offset + (spec.exclude?.size ?? 0);
-    for (const hit of await graphNearest(tx, c, name, graph, query, k, Math.max(spec.hnswEf ?? c.config.hnsw.ef_construct, k), accept)) {
+    for (const hit of await graphNearest(tx, c, name, graph, query, k, Math.max(spec.hnswEf ?? c.config.hnsw.ef_construct, k), accept, spec.cache)) {
       seen.add(hit.id);
       offer(hit.id, hit.vector);
     }

@@ -7,7 +7,8 @@ import type { Collection } from '../record/collections.js';
 import { pointIdFromItem } from '../record/layout.js';
 import type { PointId } from '../record/point-id.js';
 import { deleteNode } from './hnsw/delete.js';
-import { GraphStore, nodeBytes, nodeOf, rankDistance, type HnswParams, type NodeId } from './hnsw/graph.js';
+import { GraphStore, nodeBytes, nodeOf, rankDistance, type GraphMemo, type HnswParams, type NodeId } from './hnsw/graph.js';
+import type { VectorCache } from './cache.js';
 import { insertNode } from './hnsw/insert.js';
 import type { Accept } from './hnsw/layer.js';
 import { searchGraph } from './hnsw/search.js';
@@ -115,10 +116,27 @@ export async function graphFor(tx: Transaction, c: Collection, name: string, par
  * The nearest `k` linked points to `query` (already preprocessed), by graph search with beam `ef`;
  * with `accept`, only accepted points (the search walks through the others).
  */
-export async function graphNearest(tx: Transaction, c: Collection, name: string, space: Subspace, query: Float32Array, k: number, ef: number, accept?: Accept): Promise<{ id: PointId; vector: Float32Array }[]> {
+export async function graphNearest(
+  tx: Transaction,
+  c: Collection,
+  name: string,
+  space: Subspace,
+  query: Float32Array,
+  k: number,
+  ef: number,
+  accept?: Accept,
+  cache?: VectorCache,
+): Promise<{ id: PointId; vector: Float32Array }[]> {
   const distance = c.config.vectors[name]?.distance;
   if (distance === undefined) return [];
-  const graph = new GraphStore(tx, space, c.keys.vectors(name));
+  let memo: GraphMemo | undefined;
+  if (cache !== undefined) {
+    // Both versions read in this transaction: the memo is used only if nothing changed since.
+    const [graphVersion, vectorsVersion] = await Promise.all([new GraphStore(tx, space, c.keys.vectors(name)).version(), tx.get(c.keys.vectorsVersion)]);
+    const vv = vectorsVersion === undefined ? '0' : Buffer.from(vectorsVersion).readBigUInt64LE().toString();
+    memo = cache.memo(Buffer.from(space.prefix).toString('latin1'), `${graphVersion}:${vv}`);
+  }
+  const graph = new GraphStore(tx, space, c.keys.vectors(name), memo);
   const found = await searchGraph(graph, rankDistance(distance), query, k, ef, accept);
   const vectors = await graph.vectors(found.map(f => f.node));
   return found.flatMap((f, i) => {

@@ -3,6 +3,7 @@ import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { TrustedSubnets } from '../auth/trust.js';
 import { ERROR_CODES, isStrataError, type ErrorCode } from '../errors.js';
 import type { Database } from '../kv/types.js';
+import type { VectorCache } from '../../layers/vector/cache.js';
 import type { Metrics } from './metrics.js';
 import { resolvePrincipal, type Verifier } from './principal.js';
 import { registerAdminRoutes, type StatusSources } from './routes/admin.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   readonly now: () => number;
   /** A pino logger, or false for no logging (tests). */
   readonly logger: FastifyBaseLogger | false;
+  /** Decoded vectors and graph links kept across searches; absent: every search reads them. */
+  readonly vectorCache?: VectorCache;
   /** TLS options for a real listener; absent for `inject()` tests. */
   readonly https?: HttpsOptions;
 }

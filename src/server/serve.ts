@@ -11,6 +11,7 @@ import { invalidArgument } from '../errors.js';
 import { openDatabase } from '../kv/open.js';
 import type { Database } from '../kv/types.js';
 import { VectorIndexer } from '../../layers/vector/indexer.js';
+import { VectorCache } from '../../layers/vector/cache.js';
 import { buildApp } from './app.js';
 import { ensureDevMaterial, type DevMaterial } from './dev-material.js';
 import { Metrics } from './metrics.js';
@@ -83,6 +84,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     metrics.gauge('strata_token_cache_misses_total', 'token cache misses', () => verifier?.stats().misses ?? 0);
     const app = buildApp({
       db,
+      vectorCache: new VectorCache(),
       verifier,
       subnets: parseTrustedSubnets(config.trustedSubnets),
       knobs: {

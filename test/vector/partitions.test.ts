@@ -10,6 +10,10 @@ import { createPayloadIndex } from '../../layers/record/indexes.js';
 import { parseUpsertPoints } from '../../layers/record/parse-points.js';
 import { upsertPoints } from '../../layers/record/points-write.js';
 import { exactSearch } from '../../layers/vector/exact.js';
+import { VectorCache } from '../../layers/vector/cache.js';
+
+// One cache across every search of the file: whatever changes between searches must invalidate it.
+const cache = new VectorCache();
 import { GraphStore } from '../../layers/vector/hnsw/graph.js';
 import { partitionSpace } from '../../layers/vector/partitions.js';
 import { indexedCount, indexPending } from '../../layers/vector/vector-index.js';
@@ -37,7 +41,7 @@ const search = (vector: number[], tenant: string | undefined, exact = false) =>
   inTenant(async tx => {
     const c = await requireCollection(tx, 'docs');
     const filter = tenant === undefined ? undefined : parseFilter({ must: [{ key: 'tenant_id', match: { value: tenant } }] });
-    return (await exactSearch(tx, c, { vector: Float32Array.from(vector), limit: 10, exact, filter })).map(h => h.id as number);
+    return (await exactSearch(tx, c, { vector: Float32Array.from(vector), limit: 10, exact, filter, cache })).map(h => h.id as number);
   });
 const indexAll = async () => {
   while ((await inTenant(async tx => indexPending(tx, await requireCollection(tx, 'docs'), '', 64))) > 0);

@@ -7,6 +7,10 @@ import { createCollection, requireCollection } from '../../layers/record/collect
 import { parseUpsertPoints } from '../../layers/record/parse-points.js';
 import { deletePoints, reachableByIds, upsertPoints } from '../../layers/record/points-write.js';
 import { exactSearch } from '../../layers/vector/exact.js';
+import { VectorCache } from '../../layers/vector/cache.js';
+
+// One cache across every search of the file: whatever changes between searches must invalidate it.
+const cache = new VectorCache();
 import { parseFilter } from '../../layers/record/filter/parse.js';
 import type { Filter } from '../../layers/record/filter/types.js';
 import { indexedCount, indexPending } from '../../layers/vector/vector-index.js';
@@ -34,7 +38,7 @@ describe('the vector index behind search', () => {
   const points = Array.from({ length: 800 }, (_, id) => ({ id, vector: sample() }));
   const queries = Array.from({ length: 20 }, sample);
   const search = (vector: number[], exact = false, extra: { filter?: Filter; scope?: Record<string, number> } = {}) =>
-    inTenant(async tx => (await exactSearch(tx, await requireCollection(tx, 'v'), { vector: Float32Array.from(vector), limit: 10, exact, ...extra })).map(h => h.id));
+    inTenant(async tx => (await exactSearch(tx, await requireCollection(tx, 'v'), { vector: Float32Array.from(vector), limit: 10, exact, cache, ...extra })).map(h => h.id));
   const indexAll = async () => {
     while ((await inTenant(async tx => indexPending(tx, await requireCollection(tx, 'v'), '', 64))) > 0);
   };

@@ -12,6 +12,7 @@ import { dotProduct, manhattanDistance, squaredEuclidean, type Distance } from '
  * ```
  * ('e')               → entry point: u8 level + point id bytes
  * ('c')               → node count (little-endian 64-bit, atomic add)
+ * ('v')               → version: bumped (atomic add) by every transaction that changes the graph
  * ('l') + id          → the node's top level (u8)
  * ('n', level) + id   → its neighbours at that level: (u16 BE length + id bytes)*
  * ```
@@ -50,25 +51,40 @@ export function rankDistance(distance: Distance): (a: Float32Array, b: Float32Ar
   }
 }
 
+/** Decoded vectors and neighbour lists of one graph. */
+export interface GraphMemo {
+  readonly vectors: Map<NodeId, Float32Array | null>;
+  readonly lists: Map<string, NodeId[]>;
+}
+
 /** Reads and writes one graph within one transaction. */
 export class GraphStore {
   readonly #tx: Transaction;
   readonly #graph: Subspace;
   readonly #vectorPrefix: Uint8Array;
-  readonly #vectors = new Map<NodeId, Float32Array | null>();
-  readonly #lists = new Map<string, NodeId[]>();
+  readonly #vectors: Map<NodeId, Float32Array | null>;
+  readonly #lists: Map<string, NodeId[]>;
   readonly #entryKey: Uint8Array;
   readonly #countKey: Uint8Array;
+  readonly #versionKey: Uint8Array;
+  #bumped = false;
   readonly #levelPrefix: Uint8Array;
   readonly #listPrefixes: Uint8Array[] = [];
 
-  /** `graph` holds the graph; `vectors` is the subspace whose keys + node bytes hold the vectors. */
-  constructor(tx: Transaction, graph: Subspace, vectors: Subspace) {
+  /**
+   * `graph` holds the graph; `vectors` is the subspace whose keys + node bytes hold the vectors.
+   * `shared`, for read-only searches, is a cache kept across transactions by the caller (valid
+   * only while the graph and the vectors are unchanged: see `cache.ts`).
+   */
+  constructor(tx: Transaction, graph: Subspace, vectors: Subspace, shared?: GraphMemo) {
     this.#tx = tx;
+    this.#vectors = shared?.vectors ?? new Map();
+    this.#lists = shared?.lists ?? new Map();
     this.#graph = graph;
     this.#vectorPrefix = vectors.prefix;
     this.#entryKey = graph.pack(['e']);
     this.#countKey = graph.pack(['c']);
+    this.#versionKey = graph.pack(['v']);
     this.#levelPrefix = graph.pack(['l']);
   }
 
@@ -85,6 +101,7 @@ export class GraphStore {
   }
 
   setEntry(entry: { node: NodeId; level: number } | undefined): void {
+    this.#changed();
     if (entry === undefined) this.#tx.clear(this.#entryKey);
     else this.#tx.set(this.#entryKey, concatBytes(Uint8Array.of(entry.level), nodeBytes(entry.node)));
   }
@@ -96,6 +113,7 @@ export class GraphStore {
 
   /** Set or clear a node's level; a new node (`added`) or a removed one moves the node count. */
   setLevel(node: NodeId, level: number | undefined): void {
+    this.#changed();
     const key = concatBytes(this.#levelPrefix, nodeBytes(node));
     if (level === undefined) {
       this.#tx.clear(key);
@@ -104,6 +122,18 @@ export class GraphStore {
       this.#tx.set(key, Uint8Array.of(level));
       this.#tx.add(this.#countKey, PLUS_ONE);
     }
+  }
+
+  /** The graph's version: it changes with every transaction that changes the graph. */
+  async version(): Promise<string> {
+    const v = await this.#tx.get(this.#versionKey);
+    return v === undefined ? '0' : Buffer.from(v).readBigUInt64LE().toString();
+  }
+
+  #changed(): void {
+    if (this.#bumped) return;
+    this.#bumped = true;
+    this.#tx.add(this.#versionKey, PLUS_ONE);
   }
 
   /** How many nodes the graph holds. */
@@ -138,6 +168,7 @@ export class GraphStore {
   }
 
   setNeighbours(level: number, node: NodeId, list: readonly NodeId[] | undefined): void {
+    this.#changed();
     const key = this.#listKey(level, node);
     const cacheKey = `${level}:${node}`;
     if (list === undefined) {

@@ -9,6 +9,7 @@ import { reachableByIds } from '../../../layers/record/points-write.js';
 import { countSelected, readVector, selectPoints } from '../../../layers/record/read.js';
 import { fail, isPlainObject, objectOf, optionalNumber } from '../../../layers/record/validate.js';
 import { exactSearch } from '../../../layers/vector/exact.js';
+import type { VectorCache } from '../../../layers/vector/cache.js';
 import type { AppDeps } from '../app.js';
 import { inTenant } from '../qdrant/context.js';
 import { ok } from '../qdrant/respond.js';
@@ -125,7 +126,7 @@ function parseSearch(raw: unknown): NearestSpec {
 }
 
 /** Scored points for a nearest-neighbour request. */
-async function nearest(tx: TenantTransaction, c: Collection, spec: NearestSpec, grant: CollectionGrant) {
+async function nearest(tx: TenantTransaction, c: Collection, spec: NearestSpec, grant: CollectionGrant, cache: VectorCache | undefined) {
   let vector = spec.vector;
   let exclude: Set<PointId> | undefined;
   if (spec.pointId !== undefined) {
@@ -148,6 +149,7 @@ async function nearest(tx: TenantTransaction, c: Collection, spec: NearestSpec, 
     exclude,
     exact: spec.exact,
     hnswEf: spec.hnswEf,
+    cache,
   });
   const found = await reachableByIds(tx, c, hits.map(h => h.id), undefined);
   const records = new Map(found.map(p => [p.id, p.record]));
@@ -177,9 +179,9 @@ async function byId(tx: TenantTransaction, c: Collection, spec: { filter: Filter
   return out;
 }
 
-async function runQuery(tx: TenantTransaction, c: Collection, raw: unknown, grant: CollectionGrant) {
+async function runQuery(tx: TenantTransaction, c: Collection, raw: unknown, grant: CollectionGrant, cache: VectorCache | undefined) {
   const spec = parseQuery(raw);
-  return { points: 'scroll' in spec ? await byId(tx, c, spec, grant) : await nearest(tx, c, spec, grant) };
+  return { points: 'scroll' in spec ? await byId(tx, c, spec, grant) : await nearest(tx, c, spec, grant, cache) };
 }
 
 function batchOf(raw: unknown): unknown[] {
@@ -195,7 +197,7 @@ export function registerQdrantSearchRoutes(app: FastifyInstance, deps: AppDeps):
   const read = <T>(request: FastifyRequest<C>, reply: FastifyReply, fn: (tx: TenantTransaction, c: Collection, grant: CollectionGrant) => Promise<T>) =>
     inTenant(deps, request, request.params.collection, 'read', async (tx, grant) => fn(tx, await requireCollection(tx, request.params.collection), grant)).then(r => ok(reply, r));
 
-  app.post<C>('/collections/:collection/points/query', (request, reply) => read(request, reply, (tx, c, g) => runQuery(tx, c, request.body, g)));
+  app.post<C>('/collections/:collection/points/query', (request, reply) => read(request, reply, (tx, c, g) => runQuery(tx, c, request.body, g, deps.vectorCache)));
 
   // Each query of a batch runs in a transaction of its own: together they could outlast one
   // transaction's five seconds on a large collection.
@@ -209,17 +211,17 @@ export function registerQdrantSearchRoutes(app: FastifyInstance, deps: AppDeps):
 
   app.post<C>('/collections/:collection/points/query/batch', async (request, reply) => {
     const list = batchOf(request.body);
-    return ok(reply, await each(request, list, (tx, c, g, q) => runQuery(tx, c, q, g)));
+    return ok(reply, await each(request, list, (tx, c, g, q) => runQuery(tx, c, q, g, deps.vectorCache)));
   });
 
   app.post<C>('/collections/:collection/points/search', (request, reply) => {
     const spec = parseSearch(request.body);
-    return read(request, reply, (tx, c, g) => nearest(tx, c, spec, g));
+    return read(request, reply, (tx, c, g) => nearest(tx, c, spec, g, deps.vectorCache));
   });
 
   app.post<C>('/collections/:collection/points/search/batch', async (request, reply) => {
     const specs = batchOf(request.body).map(parseSearch);
-    return ok(reply, await each(request, specs, (tx, c, g, spec) => nearest(tx, c, spec as NearestSpec, g)));
+    return ok(reply, await each(request, specs, (tx, c, g, spec) => nearest(tx, c, spec as NearestSpec, g, deps.vectorCache)));
   });
 
   app.post<C>('/collections/:collection/points/scroll', (request, reply) => {

@@ -1,0 +1,41 @@
+import type { GraphMemo } from './hnsw/graph.js';
+
+/**
+ * Decoded vectors and neighbour lists kept across searches, so that a query walks the graph in
+ * memory instead of reading and decoding every step from the store. Each graph's memo is valid for
+ * one pair of versions: the graph's own (bumped by every transaction that changes the graph) and the
+ * collection's vectors' (bumped by every write of a vector). A search reads both versions in its
+ * own transaction and starts the memo afresh when either moved, so it never uses anything another
+ * server (or this one) has changed since. Bounded: whole memos are evicted, oldest first.
+ *
+ * One instance per process (or per database handle); pass it to searches.
+ */
+export class VectorCache {
+  readonly #memos = new Map<string, { versions: string; memo: GraphMemo }>();
+  readonly #maxGraphs: number;
+
+  /** `maxGraphs`: how many graphs' memos to keep (partition graphs count one each). */
+  constructor(maxGraphs = 64) {
+    if (!Number.isSafeInteger(maxGraphs) || maxGraphs < 1) throw new RangeError(`maxGraphs must be a positive whole number, got ${maxGraphs}`);
+    this.#maxGraphs = maxGraphs;
+  }
+
+  /** The memo of graph `graphKey` at `versions`, fresh when the versions moved. */
+  memo(graphKey: string, versions: string): GraphMemo {
+    const held = this.#memos.get(graphKey);
+    if (held !== undefined && held.versions === versions) {
+      this.#memos.delete(graphKey);
+      this.#memos.set(graphKey, held);
+      return held.memo;
+    }
+    const memo: GraphMemo = { vectors: new Map(), lists: new Map() };
+    this.#memos.delete(graphKey);
+    this.#memos.set(graphKey, { versions, memo });
+    while (this.#memos.size > this.#maxGraphs) {
+      const oldest = this.#memos.keys().next();
+      if (oldest.done === true) break;
+      this.#memos.delete(oldest.value);
+    }
+    return memo;
+  }
+}
