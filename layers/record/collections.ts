@@ -1,4 +1,5 @@
 import { StrataError } from '../../src/errors.js';
+import { keyAfter } from '../../src/kv/keys.js';
 import type { Transaction } from '../../src/kv/types.js';
 import { parseCollectionConfig, parseHnsw, type CollectionConfig } from './collection-config.js';
 import type { IndexSchema } from './index-schema.js';
@@ -106,7 +107,7 @@ export async function listCollections(tx: Transaction): Promise<string[]> {
     for (const { key } of kvs) names.push(String(COLLECTION_BY_NAME.unpack(key)[0]));
     const last = kvs[kvs.length - 1];
     if (!more || last === undefined) return names;
-    from = Uint8Array.from([...last.key, 0]);
+    from = keyAfter(last.key);
   }
 }
 

@@ -3,7 +3,7 @@ import type { TupleItem } from '../../src/kv/tuple.js';
 import { parseDatetime } from './datetime.js';
 import { tokenize } from './filter/tokenize.js';
 import type { IndexSchema } from './index-schema.js';
-import { canonicalUuid } from './point-id.js';
+import { canonicalUuid, uuidTupleItem } from './point-id.js';
 import { parsePayloadPath, valuesAt } from './payload-path.js';
 
 /**
@@ -69,7 +69,7 @@ export function floatItem(value: number): TupleItem {
 
 /** A UUID index value (canonical form in, tuple UUID out). */
 export function uuidItem(canonical: string): TupleItem {
-  return { type: 'uuid', value: Buffer.from(canonical.replaceAll('-', ''), 'hex') };
+  return uuidTupleItem(canonical);
 }
 
 function itemIdentity(item: TupleItem): string {

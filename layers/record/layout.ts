@@ -1,6 +1,6 @@
 import { Subspace } from '../../src/kv/subspace.js';
 import { pack, unpack, type TupleItem } from '../../src/kv/tuple.js';
-import { isUuidId, type PointId } from './point-id.js';
+import { canonicalUuid, isUuidId, uuidTupleItem, type PointId } from './point-id.js';
 
 /**
  * Where the record layer keeps its data inside a tenant's keyspace. On-disk constants: pinned by
@@ -87,7 +87,7 @@ export function collectionKeys(id: number): CollectionKeys {
 /** The tuple item a point id is packed as. */
 export function pointIdItem(id: PointId): TupleItem {
   if (typeof id === 'number') return id;
-  if (isUuidId(id)) return { type: 'uuid', value: Buffer.from(id.replaceAll('-', ''), 'hex') };
+  if (isUuidId(id)) return uuidTupleItem(id);
   return id;
 }
 
@@ -96,8 +96,8 @@ export function pointIdFromItem(item: TupleItem | undefined): PointId {
   if (typeof item === 'number' || typeof item === 'string') return item;
   if (typeof item === 'bigint') return Number(item);
   if (typeof item === 'object' && item !== null && 'type' in item && item.type === 'uuid') {
-    const h = Buffer.from(item.value).toString('hex');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    const uuid = canonicalUuid(Buffer.from(item.value).toString('hex'));
+    if (uuid !== undefined) return uuid;
   }
   throw new Error('a stored point key does not hold a point id');
 }
@@ -107,8 +107,7 @@ export function encodePointId(id: PointId): Uint8Array {
   return pack([pointIdItem(id)]);
 }
 
-/** The point id at the end of `key`, which lies in `subspace` after `skip` other tuple items. */
-export function pointIdOfKey(subspace: Subspace, key: Uint8Array, skip = 0): PointId {
-  const items = unpack(key.subarray(subspace.prefix.length));
-  return pointIdFromItem(items[skip]);
+/** The point id packed in `bytes` (what {@link encodePointId} made). */
+export function decodePointId(bytes: Uint8Array): PointId {
+  return pointIdFromItem(unpack(bytes)[0]);
 }

@@ -113,6 +113,7 @@ export function parseUpsertPoints(config: CollectionConfig, body: Record<string,
   return points;
 }
 
-function checkCount(n: number): void {
+/** Refuse a request naming more than {@link MAX_POINTS_PER_WRITE} points (or point ids). */
+export function checkCount(n: number): void {
   if (n > MAX_POINTS_PER_WRITE) fail('ERR_REQUEST_TOO_LARGE', '', `at most ${MAX_POINTS_PER_WRITE} points per request; split the batch`);
 }

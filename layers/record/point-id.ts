@@ -34,6 +34,11 @@ export function canonicalUuid(s: string): string | undefined {
   return undefined;
 }
 
+/** A canonical UUID as a tuple UUID item (0x30): how ids and uuid index values are packed. */
+export function uuidTupleItem(canonical: string): { type: 'uuid'; value: Buffer } {
+  return { type: 'uuid', value: Buffer.from(canonical.replaceAll('-', ''), 'hex') };
+}
+
 /** True when `id` (normalized) is a UUID rather than an opaque string or integer. */
 export function isUuidId(id: PointId): id is string {
   return typeof id === 'string' && id.length === 36 && UUID_HYPHENATED.test(id) && id === id.toLowerCase();

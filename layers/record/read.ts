@@ -2,9 +2,9 @@ import { concatBytes, keyAfter } from '../../src/kv/keys.js';
 import type { Transaction } from '../../src/kv/types.js';
 import { unpack, type TupleItem } from '../../src/kv/tuple.js';
 import { decodeRecord, decodeVector, type PointRecord } from './codec.js';
-import type { Collection } from './collections.js';
+import { pointCount, type Collection } from './collections.js';
 import { matchesFilter } from './filter/match.js';
-import { pointIdFromItem, pointIdItem } from './layout.js';
+import { decodePointId, pointIdItem } from './layout.js';
 import { candidateSources, type CandidateSource, type IndexRange, type ReadSpec } from './plan.js';
 import type { PointId } from './point-id.js';
 import { inScope } from './scope.js';
@@ -83,7 +83,7 @@ export async function countSelected(tx: Transaction, c: Collection, spec: ReadSp
   const f = spec.filter;
   const single = f === undefined || (f.must.length === 1 && f.should.length === 0 && f.mustNot.length === 0 && f.minShould === undefined);
   const restrictions = (f === undefined ? 0 : 1) + (spec.shardKey === undefined ? 0 : 1) + (spec.scope === undefined ? 0 : 1);
-  if (restrictions === 0) return countPoints(tx, c);
+  if (restrictions === 0) return pointCount(tx, c, { snapshot: true });
   if (single && restrictions === 1) {
     const [source] = candidateSources(c, spec);
     if (source?.exact === true) return countEntries(tx, source, Number.MAX_SAFE_INTEGER, false);
@@ -125,7 +125,7 @@ async function* scan(tx: Transaction, c: Collection, spec: ReadSpec, fromKey: Ui
   for (;;) {
     const { kvs, more } = await tx.getRange(from, end, { limit: CHUNK });
     for (const { key, value } of kvs) {
-      const id = pointIdFromItem(unpack(key.subarray(prefixLength))[0]);
+      const id = decodePointId(key.subarray(prefixLength));
       const record = decodeRecord(value);
       if (visible(spec, id, record)) yield { id, key, record };
     }
@@ -141,7 +141,7 @@ async function cheapestSource(tx: Transaction, c: Collection, sources: readonly 
   // One source: taken without counting its entries first (a count would read them twice). An
   // index lookup costs at worst a few times a scan, even when the value is on most points.
   if (sources.length === 1) return sources[0];
-  const total = Math.min(SCAN_EQUIVALENT, await countPoints(tx, c));
+  const total = Math.min(SCAN_EQUIVALENT, await pointCount(tx, c, { snapshot: true }));
   let best: CandidateSource | undefined;
   let bestCount = total;
   for (const source of sources) {
@@ -154,10 +154,6 @@ async function cheapestSource(tx: Transaction, c: Collection, sources: readonly 
   return best;
 }
 
-async function countPoints(tx: Transaction, c: Collection): Promise<number> {
-  const v = await tx.get(c.keys.count, { snapshot: true });
-  return v === undefined ? 0 : Number(Buffer.from(v).readBigInt64LE());
-}
 
 /** Entries in the source's ranges, counting no further than `cap` (snapshot reads: an estimate). */
 async function countEntries(tx: Transaction, source: CandidateSource, cap: number, snapshot = true): Promise<number> {
@@ -205,7 +201,7 @@ async function* sortedCandidates(tx: Transaction, c: Collection, source: Candida
 
 /** The point id of a record key. */
 function idOfRecordKey(c: Collection, key: Uint8Array): PointId {
-  return pointIdFromItem(unpack(key.subarray(c.keys.points.prefix.length))[0]);
+  return decodePointId(key.subarray(c.keys.points.prefix.length));
 }
 
 /** The vector `name` of point `id`, or undefined. */

@@ -1,15 +1,14 @@
 import { StrataError } from '../../src/errors.js';
 import type { Transaction } from '../../src/kv/types.js';
-import { unpack } from '../../src/kv/tuple.js';
 import { decodeVector } from '../record/codec.js';
 import { vectorNamed } from '../record/collection-config.js';
 import { pointCount, type Collection } from '../record/collections.js';
-import { concatBytes } from '../../src/kv/keys.js';
+import { concatBytes, keyAfter } from '../../src/kv/keys.js';
 import { nodeBytes } from './hnsw/graph.js';
 import { pinnedPartition } from './partitions.js';
 import type { VectorCache } from './cache.js';
 import { graphFor, graphNearest, pendingNodes } from './vector-index.js';
-import { pointIdFromItem, pointIdItem } from '../record/layout.js';
+import { decodePointId, pointIdItem } from '../record/layout.js';
 import type { ReadSpec } from '../record/plan.js';
 import type { PointId } from '../record/point-id.js';
 import { estimateSelected, selectPoints, visible } from '../record/read.js';
@@ -51,7 +50,7 @@ export interface Hit {
 
 const CHUNK = 512;
 
-const idOfNode = (n: string): PointId => pointIdFromItem(unpack(nodeBytes(n))[0]);
+const idOfNode = (n: string): PointId => decodePointId(nodeBytes(n));
 
 /** The best `limit` points after `offset`, best first, with Qdrant's scores. */
 export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSpec): Promise<Hit[]> {
@@ -112,10 +111,10 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
     let from = begin;
     for (;;) {
       const { kvs, more } = await tx.getRange(from, end, { limit: CHUNK });
-      for (const { key, value } of kvs) offer(pointIdFromItem(unpack(key.subarray(prefixLength))[0]), decodeVector(value));
+      for (const { key, value } of kvs) offer(decodePointId(key.subarray(prefixLength)), decodeVector(value));
       const last = kvs[kvs.length - 1];
       if (!more || last === undefined) break;
-      from = Uint8Array.from([...last.key, 0]);
+      from = keyAfter(last.key);
     }
   } else {
     let batch: PointId[] = [];

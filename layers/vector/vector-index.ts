@@ -1,10 +1,9 @@
 import type { Subspace } from '../../src/kv/subspace.js';
 import type { Transaction } from '../../src/kv/types.js';
 import { concatBytes, keyAfter, prefixEnd } from '../../src/kv/keys.js';
-import { unpack } from '../../src/kv/tuple.js';
 import { decodeRecord } from '../record/codec.js';
 import type { Collection } from '../record/collections.js';
-import { pointIdFromItem } from '../record/layout.js';
+import { decodePointId } from '../record/layout.js';
 import type { PointId } from '../record/point-id.js';
 import { deleteNode } from './hnsw/delete.js';
 import { GraphStore, nodeBytes, nodeOf, rankDistance, type GraphMemo, type HnswParams, type NodeId } from './hnsw/graph.js';
@@ -141,6 +140,6 @@ export async function graphNearest(
   const vectors = await graph.vectors(found.map(f => f.node));
   return found.flatMap((f, i) => {
     const v = vectors[i];
-    return v === null || v === undefined ? [] : [{ id: pointIdFromItem(unpack(nodeBytes(f.node))[0]), vector: v }];
+    return v === null || v === undefined ? [] : [{ id: decodePointId(nodeBytes(f.node)), vector: v }];
   });
 }

@@ -11,6 +11,7 @@ import { deleteNode } from '../../layers/vector/hnsw/delete.js';
 import { GraphStore, nodeOf, rankDistance, type HnswParams } from '../../layers/vector/hnsw/graph.js';
 import { insertNode } from '../../layers/vector/hnsw/insert.js';
 import { searchGraph } from '../../layers/vector/hnsw/search.js';
+import { seeded } from '../helpers/random.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -22,13 +23,6 @@ const DIM = 16;
 const N = 1200;
 const PARAMS: HnswParams = { m: 16, efConstruct: 100 };
 
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 
 function clustered(n: number, seed: number): Float32Array[] {
   const rand = seeded(seed);

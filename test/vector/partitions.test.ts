@@ -17,6 +17,7 @@ const cache = new VectorCache();
 import { GraphStore } from '../../layers/vector/hnsw/graph.js';
 import { partitionSpace } from '../../layers/vector/partitions.js';
 import { indexedCount, indexPending } from '../../layers/vector/vector-index.js';
+import { seeded } from '../helpers/random.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -29,10 +30,6 @@ let remove: () => Promise<void>;
 let prefix: Uint8Array;
 const inTenant = <T>(fn: (tx: Transaction) => Promise<T>) => db.transact(tx => fn(new TenantTransaction(tx, prefix)));
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella'];
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-}
 const rand = seeded(11);
 // Every tenant's points scattered over the same space, so other tenants' points are often closer.
 const points = Array.from({ length: 800 }, (_, id) => ({ id, vector: Array.from({ length: 6 }, () => rand()), payload: { tenant_id: TENANTS[id % TENANTS.length] as string } }));

@@ -14,6 +14,7 @@ const cache = new VectorCache();
 import { parseFilter } from '../../layers/record/filter/parse.js';
 import type { Filter } from '../../layers/record/filter/types.js';
 import { indexedCount, indexPending } from '../../layers/vector/vector-index.js';
+import { seeded } from '../helpers/random.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -22,10 +23,6 @@ import { tempDir } from '../helpers/tmp.js';
  * and deletes never return a stale or deleted vector, before or after indexing.
  */
 const DIM = 8;
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-}
 const rand = seeded(3);
 const centres = Array.from({ length: 8 }, () => Array.from({ length: DIM }, () => rand() * 10));
 const sample = () => (centres[Math.floor(rand() * centres.length)] as number[]).map(x => x + rand() - 0.5);

@@ -3,7 +3,7 @@ import { parseFilter } from '../../../layers/record/filter/parse.js';
 import type { Filter } from '../../../layers/record/filter/types.js';
 import { withoutPath } from '../../../layers/record/payload-edit.js';
 import { parsePayloadPath, valuesAt } from '../../../layers/record/payload-path.js';
-import { MAX_POINTS_PER_WRITE } from '../../../layers/record/parse-points.js';
+import { checkCount } from '../../../layers/record/parse-points.js';
 import { parsePointId, type PointId } from '../../../layers/record/point-id.js';
 import { fail, isPlainObject } from '../../../layers/record/validate.js';
 
@@ -111,6 +111,6 @@ export function intOption(value: unknown, where: string, min: number, max: numbe
 
 /** A list of point ids, at most as many as one write takes. */
 export function parseIds(list: readonly unknown[]): PointId[] {
-  if (list.length > MAX_POINTS_PER_WRITE) fail('ERR_REQUEST_TOO_LARGE', '', `at most ${MAX_POINTS_PER_WRITE} point ids per request; split the request`);
+  checkCount(list.length);
   return list.map(parsePointId);
 }

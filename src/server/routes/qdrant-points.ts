@@ -44,8 +44,6 @@ import {
 type C = { Params: { collection: string }; Querystring: Record<string, string> };
 type Body = Record<string, unknown>;
 
-const body = (value: unknown): Body => (isPlainObject(value) ? value : fail('ERR_QUERY_INVALID', '', 'the body must be a JSON object'));
-
 /** A record in Qdrant's shape. */
 export async function renderRecord(tx: TenantTransaction, c: Collection, id: PointId, payload: Record<string, unknown>, shardKey: ShardKey | undefined, withPayload: PayloadSelection, withVector: VectorSelection) {
   const shownPayload = selectPayload(payload, withPayload);
@@ -204,4 +202,3 @@ function payloadChange(kind: PayloadChange['kind'], b: Body): PayloadChange {
   }
 }
 
-export { body as requireBody };
