@@ -1,5 +1,5 @@
 import { StrataError } from '../../src/errors.js';
-import { keyAfter } from '../../src/kv/keys.js';
+import { pages } from '../../src/kv/pages.js';
 import type { Transaction } from '../../src/kv/types.js';
 import { parseCollectionConfig, parseHnsw, type CollectionConfig } from './collection-config.js';
 import type { IndexSchema } from './index-schema.js';
@@ -101,14 +101,10 @@ export async function createCollection(tx: Transaction, name: string, body: unkn
 export async function listCollections(tx: Transaction): Promise<string[]> {
   const names: string[] = [];
   const { begin, end } = COLLECTION_BY_NAME.range();
-  let from = begin;
-  for (;;) {
-    const { kvs, more } = await tx.getRange(from, end, { limit: 1000 });
-    for (const { key } of kvs) names.push(String(COLLECTION_BY_NAME.unpack(key)[0]));
-    const last = kvs[kvs.length - 1];
-    if (!more || last === undefined) return names;
-    from = keyAfter(last.key);
+  for await (const page of pages(tx, begin, end, { limit: 1000 })) {
+    for (const { key } of page) names.push(String(COLLECTION_BY_NAME.unpack(key)[0]));
   }
+  return names;
 }
 
 /** Delete the collection and all its points; false when there was none. */

@@ -1,5 +1,6 @@
 import type { Transaction } from '../../src/kv/types.js';
 import { keyAfter } from '../../src/kv/keys.js';
+import { pages } from '../../src/kv/pages.js';
 import { unpack } from '../../src/kv/tuple.js';
 import { decodeRecord } from './codec.js';
 import { requireCollection, saveCollection, type Collection } from './collections.js';
@@ -97,14 +98,11 @@ export function deletePayloadIndex(tx: Transaction, c: Collection, field: string
 export async function indexEntryCount(tx: Transaction, c: Collection, field: string, cap = 1_000_000): Promise<number> {
   const [begin, end] = rangeOf(c, field);
   let n = 0;
-  let from = begin;
-  for (;;) {
-    const { kvs, more } = await tx.getRange(from, end, { limit: 10_000, snapshot: true });
-    n += kvs.length;
-    const last = kvs[kvs.length - 1];
-    if (!more || last === undefined || n >= cap) return n;
-    from = keyAfter(last.key);
+  for await (const page of pages(tx, begin, end, { limit: 10_000, snapshot: true })) {
+    n += page.length;
+    if (n >= cap) break;
   }
+  return n;
 }
 
 function rangeOf(c: Collection, field: string): [Uint8Array, Uint8Array] {

@@ -1,4 +1,5 @@
 import { concatBytes, keyAfter } from '../../src/kv/keys.js';
+import { pages } from '../../src/kv/pages.js';
 import type { Transaction } from '../../src/kv/types.js';
 import { unpack, type TupleItem } from '../../src/kv/tuple.js';
 import { decodeRecord, decodeVector, type PointRecord } from './codec.js';
@@ -120,18 +121,13 @@ async function* streamRange(tx: Transaction, c: Collection, range: IndexRange, i
 
 async function* scan(tx: Transaction, c: Collection, spec: ReadSpec, fromKey: Uint8Array | undefined): AsyncGenerator<SelectedPoint> {
   const { begin, end } = c.keys.points.range();
-  let from = fromKey ?? begin;
   const prefixLength = c.keys.points.prefix.length;
-  for (;;) {
-    const { kvs, more } = await tx.getRange(from, end, { limit: CHUNK });
-    for (const { key, value } of kvs) {
+  for await (const page of pages(tx, fromKey ?? begin, end, { limit: CHUNK })) {
+    for (const { key, value } of page) {
       const id = decodePointId(key.subarray(prefixLength));
       const record = decodeRecord(value);
       if (visible(spec, id, record)) yield { id, key, record };
     }
-    const last = kvs[kvs.length - 1];
-    if (!more || last === undefined) return;
-    from = keyAfter(last.key);
   }
 }
 
@@ -178,10 +174,8 @@ async function* sortedCandidates(tx: Transaction, c: Collection, source: Candida
   const indexPrefixLength = c.keys.index.prefix.length;
   const pointsPrefix = c.keys.points.prefix;
   for (const range of source.ranges) {
-    let from = range.begin;
-    for (;;) {
-      const { kvs, more } = await tx.getRange(from, range.end, { limit: CHUNK * 4 });
-      for (const { key } of kvs) {
+    for await (const page of pages(tx, range.begin, range.end, { limit: CHUNK * 4 })) {
+      for (const { key } of page) {
         let recKey: Uint8Array;
         if (range.idOffset !== undefined) recKey = concatBytes(pointsPrefix, key.subarray(range.idOffset));
         else {
@@ -191,9 +185,6 @@ async function* sortedCandidates(tx: Transaction, c: Collection, source: Candida
         if (fromKey !== undefined && Buffer.compare(recKey, fromKey) < 0) continue;
         byKey.set(Buffer.from(recKey.buffer, recKey.byteOffset, recKey.byteLength).toString('latin1'), recKey);
       }
-      const last = kvs[kvs.length - 1];
-      if (!more || last === undefined) break;
-      from = keyAfter(last.key);
     }
   }
   yield* [...byKey.values()].sort((a, b) => Buffer.compare(a, b));

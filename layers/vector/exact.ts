@@ -3,7 +3,8 @@ import type { Transaction } from '../../src/kv/types.js';
 import { decodeVector } from '../record/codec.js';
 import { vectorNamed } from '../record/collection-config.js';
 import { pointCount, type Collection } from '../record/collections.js';
-import { concatBytes, keyAfter } from '../../src/kv/keys.js';
+import { concatBytes } from '../../src/kv/keys.js';
+import { pages } from '../../src/kv/pages.js';
 import { nodeBytes } from './hnsw/graph.js';
 import { pinnedPartition } from './partitions.js';
 import type { VectorCache } from './cache.js';
@@ -108,13 +109,8 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
   } else if (unfiltered) {
     const { begin, end } = vectors.range();
     const prefixLength = vectors.prefix.length;
-    let from = begin;
-    for (;;) {
-      const { kvs, more } = await tx.getRange(from, end, { limit: CHUNK });
-      for (const { key, value } of kvs) offer(decodePointId(key.subarray(prefixLength)), decodeVector(value));
-      const last = kvs[kvs.length - 1];
-      if (!more || last === undefined) break;
-      from = keyAfter(last.key);
+    for await (const page of pages(tx, begin, end, { limit: CHUNK })) {
+      for (const { key, value } of page) offer(decodePointId(key.subarray(prefixLength)), decodeVector(value));
     }
   } else {
     let batch: PointId[] = [];

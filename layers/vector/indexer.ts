@@ -1,4 +1,4 @@
-import { keyAfter } from '../../src/kv/keys.js';
+import { pages } from '../../src/kv/pages.js';
 import type { Database, Transaction } from '../../src/kv/types.js';
 import { listTenants } from '../../src/tenancy/registry.js';
 import { TenantTransaction } from '../../src/tenancy/scoped.js';
@@ -130,14 +130,10 @@ export class VectorIndexer {
 async function pendingCollections(tx: Transaction): Promise<number[]> {
   const { begin, end } = VECTORS_PENDING.range();
   const ids: number[] = [];
-  let from = begin;
-  for (;;) {
-    const { kvs, more } = await tx.getRange(from, end, { limit: 1000, snapshot: true });
-    for (const { key } of kvs) ids.push(Number(VECTORS_PENDING.unpack(key)[0]));
-    const last = kvs[kvs.length - 1];
-    if (!more || last === undefined) return ids;
-    from = keyAfter(last.key);
+  for await (const page of pages(tx, begin, end, { limit: 1000, snapshot: true })) {
+    for (const { key } of page) ids.push(Number(VECTORS_PENDING.unpack(key)[0]));
   }
+  return ids;
 }
 
 async function nothingPending(tx: Transaction, c: Collection): Promise<boolean> {

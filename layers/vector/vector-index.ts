@@ -1,6 +1,7 @@
 import type { Subspace } from '../../src/kv/subspace.js';
 import type { Transaction } from '../../src/kv/types.js';
-import { concatBytes, keyAfter, prefixEnd } from '../../src/kv/keys.js';
+import { concatBytes, prefixEnd } from '../../src/kv/keys.js';
+import { pages } from '../../src/kv/pages.js';
 import { decodeRecord } from '../record/codec.js';
 import type { Collection } from '../record/collections.js';
 import { decodePointId } from '../record/layout.js';
@@ -78,15 +79,12 @@ export async function indexPending(tx: Transaction, c: Collection, name: string,
 export async function pendingNodes(tx: Transaction, c: Collection, name: string, limit = 100_000): Promise<NodeId[]> {
   const pending = c.keys.pending(name);
   const out: NodeId[] = [];
-  let { begin } = pending.range();
-  const { end } = pending.range();
-  for (;;) {
-    const { kvs, more } = await tx.getRange(begin, end, { limit: 1000 });
-    for (const { key } of kvs) out.push(nodeOf(key.subarray(pending.prefix.length)));
-    const last = kvs[kvs.length - 1];
-    if (!more || last === undefined || out.length >= limit) return out;
-    begin = keyAfter(last.key);
+  const { begin, end } = pending.range();
+  for await (const page of pages(tx, begin, end, { limit: 1000 })) {
+    for (const { key } of page) out.push(nodeOf(key.subarray(pending.prefix.length)));
+    if (out.length >= limit) break;
   }
+  return out;
 }
 
 /** How many points of vector `name` are linked: into the global graph, or else into partitions. */
@@ -94,14 +92,8 @@ export async function indexedCount(tx: Transaction, c: Collection, name: string)
   if (hasGlobalGraph(c)) return store(tx, c, name).count();
   const prefix = c.keys.vectorIndex.pack([name, 'm']);
   let n = 0;
-  let from = prefix;
-  for (;;) {
-    const { kvs, more } = await tx.getRange(from, prefixEnd(prefix), { limit: 10_000, snapshot: true });
-    n += kvs.length;
-    const last = kvs[kvs.length - 1];
-    if (!more || last === undefined) return n;
-    from = keyAfter(last.key);
-  }
+  for await (const page of pages(tx, prefix, prefixEnd(prefix), { limit: 10_000, snapshot: true })) n += page.length;
+  return n;
 }
 
 /** The graph a search of vector `name` should walk, if one has nodes: the pinned partition's, else the global one. */
