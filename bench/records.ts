@@ -99,7 +99,10 @@ export async function benchRecords(quick: boolean): Promise<void> {
         req.on('error', reject);
         req.end(payload);
       });
-    await send('PUT', '/collections/docs', { vectors: { size: DIM, distance: 'Cosine' } }, full);
+    // No graph (m: 0): this bench measures the record layer; building the vector index (which the
+    // server would otherwise do in the background, competing for the same two cores) is the
+    // vectors bench's subject.
+    await send('PUT', '/collections/docs', { vectors: { size: DIM, distance: 'Cosine' }, hnsw_config: { m: 0 } }, full);
     await send('PUT', '/collections/docs/index?wait=true', { field_name: 'group', field_schema: 'keyword' }, full);
 
     // HTTP ingest: four requests in flight, as a loader would.

@@ -71,6 +71,9 @@ export async function indexPending(tx: Transaction, c: Collection, name: string,
     }
     setMembership(tx, c, name, node, partitions);
     tx.clear(key);
+    // Linking is CPU work between reads that the embedded engine answers at once (microtasks):
+    // without a turn of the event loop here, a batch would hold off every request of the server.
+    await new Promise<void>(resolve => setImmediate(resolve));
   }
   return kvs.length;
 }
