@@ -1,4 +1,5 @@
-import type { GraphMemo } from './hnsw/graph.js';
+import type { Distance } from './distance.js';
+import { GraphMemo } from './hnsw/memo.js';
 
 /**
  * Decoded vectors and neighbour lists kept across searches, so that a query walks the graph in
@@ -7,6 +8,9 @@ import type { GraphMemo } from './hnsw/graph.js';
  * collection's vectors' (bumped by every write of a vector). A search reads both versions in its
  * own transaction and starts the memo afresh when either moved, so it never uses anything another
  * server (or this one) has changed since. Bounded: whole memos are evicted, oldest first.
+ *
+ * A memo a search still uses when it is replaced or evicted keeps its memory until that search
+ * leaves it (`GraphMemo.use`/`leave`).
  *
  * One instance per process (or per database handle); pass it to searches.
  */
@@ -21,20 +25,21 @@ export class VectorCache {
   }
 
   /** The memo of graph `graphKey` at `versions`, fresh when the versions moved. */
-  memo(graphKey: string, versions: string): GraphMemo {
+  memo(graphKey: string, versions: string, distance: Distance, dim: number): GraphMemo {
     const held = this.#memos.get(graphKey);
     if (held !== undefined && held.versions === versions) {
       this.#memos.delete(graphKey);
       this.#memos.set(graphKey, held);
       return held.memo;
     }
-    const memo: GraphMemo = { vectors: new Map(), lists: new Map() };
+    const memo = new GraphMemo(distance, dim);
+    held?.memo.retire();
     this.#memos.delete(graphKey);
     this.#memos.set(graphKey, { versions, memo });
-    while (this.#memos.size > this.#maxGraphs) {
-      const oldest = this.#memos.keys().next();
-      if (oldest.done === true) break;
-      this.#memos.delete(oldest.value);
+    for (const [key, old] of this.#memos) {
+      if (this.#memos.size <= this.#maxGraphs) break;
+      old.memo.retire();
+      this.#memos.delete(key);
     }
     return memo;
   }

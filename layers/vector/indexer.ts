@@ -5,6 +5,7 @@ import { TenantTransaction } from '../../src/tenancy/scoped.js';
 import { openCollectionById, type Collection } from '../record/collections.js';
 import { VECTORS_PENDING } from '../record/layout.js';
 import { indexPending } from './vector-index.js';
+import { WriterMemos } from './writer-memos.js';
 
 /**
  * The background indexer: finds collections with vector changes pending (in every tenant) and
@@ -30,6 +31,8 @@ export class VectorIndexer {
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** Decoded graphs kept from batch to batch (valid while no other writer changes them). */
+  readonly #memos = new WriterMemos();
 
   constructor(db: Database, options: IndexerOptions = {}) {
     this.#db = db;
@@ -102,6 +105,7 @@ export class VectorIndexer {
     let worked = false;
     for (;;) {
       const done = await this.#inTenant(prefix, async tx => {
+        this.#memos.begin();
         const c = await openCollectionById(tx, id);
         if (c === undefined) {
           tx.clear(VECTORS_PENDING.pack([id])); // the collection was deleted
@@ -109,7 +113,7 @@ export class VectorIndexer {
         }
         let linked = 0;
         for (const name of Object.keys(c.config.vectors)) {
-          linked += await indexPending(tx, c, name, this.#batch);
+          linked += await indexPending(tx, c, name, this.#batch, this.#memos);
           if (linked >= this.#batch) break;
         }
         if (linked > 0) {
@@ -121,6 +125,7 @@ export class VectorIndexer {
         if (await nothingPending(tx, c)) tx.clear(c.keys.pendingFlag);
         return true;
       });
+      this.#memos.committed();
       if (done) return worked;
     }
   }

@@ -2,12 +2,14 @@ import type { Subspace } from '../../src/kv/subspace.js';
 import type { Transaction } from '../../src/kv/types.js';
 import { concatBytes, prefixEnd } from '../../src/kv/keys.js';
 import { pages } from '../../src/kv/pages.js';
-import { decodeRecord } from '../record/codec.js';
+import { decodeRecord, decodeVector } from '../record/codec.js';
 import type { Collection } from '../record/collections.js';
 import { decodePointId } from '../record/layout.js';
 import type { PointId } from '../record/point-id.js';
 import { deleteNode } from './hnsw/delete.js';
-import { GraphStore, nodeBytes, nodeOf, rankDistance, type GraphMemo, type HnswParams, type NodeId } from './hnsw/graph.js';
+import { graphCount, GraphStore, graphVersion, nodeBytes, nodeOf, type HnswParams, type NodeId } from './hnsw/graph.js';
+import { GraphMemo } from './hnsw/memo.js';
+import { WriterMemos } from './writer-memos.js';
 import type { VectorCache } from './cache.js';
 import { insertNode } from './hnsw/insert.js';
 import type { Accept } from './hnsw/layer.js';
@@ -35,39 +37,45 @@ export function hasGlobalGraph(c: Collection): boolean {
   return c.config.hnsw.m > 0;
 }
 
-function store(tx: Transaction, c: Collection, name: string): GraphStore {
-  return new GraphStore(tx, graphSpace(c, name), c.keys.vectors(name));
-}
-
 /**
  * Link up to `limit` pending points of vector `name` into the graphs (re-linking updated ones and
  * unlinking removed ones: from the global graph and from every partition graph they were in),
- * clearing their pending entries. Returns how many were handled.
+ * clearing their pending entries. Returns how many were handled. `memos` keeps decoded graphs
+ * across the caller's transactions (the indexer's); by default they last this call only.
  */
-export async function indexPending(tx: Transaction, c: Collection, name: string, limit = 32): Promise<number> {
+export async function indexPending(tx: Transaction, c: Collection, name: string, limit = 32, memos = new WriterMemos()): Promise<number> {
   const pending = c.keys.pending(name);
   const { begin, end } = pending.range();
   const { kvs } = await tx.getRange(begin, end, { limit });
   if (kvs.length === 0) return 0;
-  const distance = c.config.vectors[name]?.distance;
-  if (distance === undefined) return 0;
-  const rank = rankDistance(distance);
-  const global = store(tx, c, name);
+  const params = c.config.vectors[name];
+  if (params === undefined) return 0;
+  const vectors = c.keys.vectors(name);
+  const globalParams = hnswParams(c);
   const partitionParams: HnswParams = { m: payloadM(c), efConstruct: c.config.hnsw.ef_construct };
-  const partitionStore = (p: Partition) => new GraphStore(tx, partitionSpace(c, name, p), c.keys.vectors(name));
+  const storeOf = (graph: Subspace) => memos.store(tx, graph, vectors, params.distance, params.size);
+  const global = hasGlobalGraph(c) ? await storeOf(graphSpace(c, name)) : undefined;
+  const partitionStore = (p: Partition) => storeOf(partitionSpace(c, name, p));
   for (const { key } of kvs) {
     const node = nodeOf(key.subarray(pending.prefix.length));
-    if (hasGlobalGraph(c) && (await global.level(node)) !== undefined) await deleteNode(global, rank, hnswParams(c), node);
-    for (const p of await membership(tx, c, name, node)) {
-      const s = partitionStore(p);
-      if ((await s.level(node)) !== undefined) await deleteNode(s, rank, partitionParams, node);
+    const [rawVector, raw, was] = await Promise.all([tx.get(concatBytes(vectors.prefix, nodeBytes(node))), tx.get(concatBytes(c.keys.points.prefix, nodeBytes(node))), membership(tx, c, name, node)]);
+    const vector = rawVector === undefined || raw === undefined ? null : decodeVector(rawVector);
+    const partitions = vector === null || raw === undefined ? [] : partitionsOf(c, decodeRecord(raw));
+    // Unlink from every graph the node was in, then link it where it belongs now. Every memo that
+    // saw the node learns its vector as it is now, so none walks to it by an old one.
+    const touched: { store: GraphStore; params: HnswParams; link: boolean }[] = [];
+    if (global !== undefined) touched.push({ store: global, params: globalParams, link: vector !== null });
+    for (const p of was) touched.push({ store: await partitionStore(p), params: partitionParams, link: false });
+    for (const p of partitions) {
+      const s = await partitionStore(p);
+      const seen = touched.find(t => t.store === s);
+      if (seen !== undefined) seen.link = true;
+      else touched.push({ store: s, params: partitionParams, link: true });
     }
-    const [vector] = await global.vectors([node]);
-    const raw = vector === null || vector === undefined ? undefined : await tx.get(concatBytes(c.keys.points.prefix, nodeBytes(node)));
-    const partitions = raw === undefined ? [] : partitionsOf(c, decodeRecord(raw));
-    if (vector !== null && vector !== undefined && raw !== undefined) {
-      if (hasGlobalGraph(c)) await insertNode(global, rank, hnswParams(c), node, vector);
-      for (const p of partitions) await insertNode(partitionStore(p), rank, partitionParams, node, vector);
+    for (const t of touched) {
+      if ((await t.store.level(t.store.handle(node))) !== undefined) await deleteNode(t.store, t.params, node);
+      t.store.knowVector(t.store.handle(node), vector);
+      if (t.link && vector !== null) await insertNode(t.store, t.params, node, vector);
     }
     setMembership(tx, c, name, node, partitions);
     tx.clear(key);
@@ -92,7 +100,7 @@ export async function pendingNodes(tx: Transaction, c: Collection, name: string,
 
 /** How many points of vector `name` are linked: into the global graph, or else into partitions. */
 export async function indexedCount(tx: Transaction, c: Collection, name: string): Promise<number> {
-  if (hasGlobalGraph(c)) return store(tx, c, name).count();
+  if (hasGlobalGraph(c)) return graphCount(tx, graphSpace(c, name));
   const prefix = c.keys.vectorIndex.pack([name, 'm']);
   let n = 0;
   for await (const page of pages(tx, prefix, prefixEnd(prefix), { limit: 10_000, snapshot: true })) n += page.length;
@@ -103,7 +111,7 @@ export async function indexedCount(tx: Transaction, c: Collection, name: string)
 export async function graphFor(tx: Transaction, c: Collection, name: string, partition: Partition | undefined): Promise<Subspace | undefined> {
   const space = partition !== undefined ? partitionSpace(c, name, partition) : hasGlobalGraph(c) ? graphSpace(c, name) : undefined;
   if (space === undefined) return undefined;
-  return (await new GraphStore(tx, space, c.keys.vectors(name)).count()) > 0 ? space : undefined;
+  return (await graphCount(tx, space)) > 0 ? space : undefined;
 }
 
 /**
@@ -121,20 +129,29 @@ export async function graphNearest(
   accept?: Accept,
   cache?: VectorCache,
 ): Promise<{ id: PointId; vector: Float32Array }[]> {
-  const distance = c.config.vectors[name]?.distance;
-  if (distance === undefined) return [];
-  let memo: GraphMemo | undefined;
+  const params = c.config.vectors[name];
+  if (params === undefined) return [];
+  let memo: GraphMemo;
   if (cache !== undefined) {
     // Both versions read in this transaction: the memo is used only if nothing changed since.
-    const [graphVersion, vectorsVersion] = await Promise.all([new GraphStore(tx, space, c.keys.vectors(name)).version(), tx.get(c.keys.vectorsVersion)]);
-    const vv = vectorsVersion === undefined ? '0' : Buffer.from(vectorsVersion).readBigUInt64LE().toString();
-    memo = cache.memo(Buffer.from(space.prefix).toString('latin1'), `${graphVersion}:${vv}`);
+    const [graph, vectors] = await Promise.all([graphVersion(tx, space), tx.get(c.keys.vectorsVersion)]);
+    const vv = vectors === undefined ? '0' : Buffer.from(vectors).readBigUInt64LE().toString();
+    memo = cache.memo(Buffer.from(space.prefix).toString('latin1'), `${graph}:${vv}`, params.distance, params.size);
+  } else memo = new GraphMemo(params.distance, params.size);
+  memo.use();
+  try {
+    const graph = new GraphStore(tx, space, c.keys.vectors(name), memo);
+    const found = await searchGraph(graph, query, k, ef, accept);
+    // A node can linger behind a one-way link after leaving the graph (a point that moved to
+    // another partition still has a vector): only members count.
+    const handles = found.map(f => graph.handle(f.node));
+    const levels = await Promise.all(handles.map(h => graph.level(h)));
+    return handles.flatMap((h, i) => {
+      const v = memo.vectorOf(h);
+      return v === null || levels[i] === undefined ? [] : [{ id: decodePointId(nodeBytes(graph.node(h))), vector: v }];
+    });
+  } finally {
+    memo.leave();
+    if (cache === undefined) memo.retire();
   }
-  const graph = new GraphStore(tx, space, c.keys.vectors(name), memo);
-  const found = await searchGraph(graph, rankDistance(distance), query, k, ef, accept);
-  const vectors = await graph.vectors(found.map(f => f.node));
-  return found.flatMap((f, i) => {
-    const v = vectors[i];
-    return v === null || v === undefined ? [] : [{ id: decodePointId(nodeBytes(f.node)), vector: v }];
-  });
 }

@@ -6,9 +6,10 @@ import { pack } from '../../src/kv/tuple.js';
 import type { Database, Transaction } from '../../src/kv/types.js';
 import { encodeVector } from '../../layers/record/codec.js';
 import { encodePointId } from '../../layers/record/layout.js';
-import { DISTANCES, preprocess, type Distance } from '../../layers/vector/distance.js';
+import { DISTANCES, dotProduct, manhattanDistance, preprocess, squaredEuclidean, type Distance } from '../../layers/vector/distance.js';
 import { deleteNode } from '../../layers/vector/hnsw/delete.js';
-import { GraphStore, nodeOf, rankDistance, type HnswParams } from '../../layers/vector/hnsw/graph.js';
+import { GraphStore, nodeOf, type HnswParams } from '../../layers/vector/hnsw/graph.js';
+import { GraphMemo } from '../../layers/vector/hnsw/memo.js';
 import { insertNode } from '../../layers/vector/hnsw/insert.js';
 import { searchGraph } from '../../layers/vector/hnsw/search.js';
 import { seeded } from '../helpers/random.js';
@@ -35,6 +36,13 @@ function clustered(n: number, seed: number): Float32Array[] {
 
 const node = (i: number) => nodeOf(encodePointId(i));
 
+/** The ground truth's ranking, in plain JavaScript (lower is closer). */
+function rankDistance(d: Distance): (a: Float32Array, b: Float32Array) => number {
+  if (d === 'Euclid') return squaredEuclidean;
+  if (d === 'Manhattan') return manhattanDistance;
+  return (a, b) => -dotProduct(a, b);
+}
+
 /** Points and held-out queries from the same clusters (queries as a user's would be: like the data). */
 function dataset(d: Distance): { points: Float32Array[]; queries: Float32Array[] } {
   const all = clustered(N + 40, 7).map(v => preprocess(d, v));
@@ -59,14 +67,13 @@ describe('HNSW in the key-value layer', () => {
 
   async function build(d: Distance, points: Float32Array[]): Promise<void> {
     const { graph, vectors } = spaces(d);
-    const rank = rankDistance(d);
     for (let i = 0; i < points.length; i += 50) {
       await db.transact(async (tx: Transaction) => {
-        const store = new GraphStore(tx, graph, vectors);
+        const store = new GraphStore(tx, graph, vectors, new GraphMemo(d, DIM));
         for (let j = i; j < Math.min(points.length, i + 50); j++) {
           const v = points[j] as Float32Array;
           tx.set(concatBytes(vectors.prefix, encodePointId(j)), encodeVector(v));
-          await insertNode(store, rank, PARAMS, node(j), v);
+          await insertNode(store, PARAMS, node(j), v);
         }
       });
     }
@@ -84,7 +91,7 @@ describe('HNSW in the key-value layer', () => {
         .sort((a, b) => a.d - b.d)
         .slice(0, 10)
         .map(p => node(p.i));
-      const found = await db.transact(tx => searchGraph(new GraphStore(tx, graph, vectors), rank, q, 10, ef, async nodes => nodes.map(n => aliveNode(n, alive))));
+      const found = await db.transact(tx => searchGraph(new GraphStore(tx, graph, vectors, new GraphMemo(d, DIM)), q, 10, ef, async nodes => nodes.map(n => aliveNode(n, alive))));
       for (const f of found) expect(aliveNode(f.node, alive)).toBe(true);
       hits += found.filter(f => exact.includes(f.node)).length;
       total += exact.length;
@@ -110,9 +117,9 @@ describe('HNSW in the key-value layer', () => {
       const gone = [...deleted];
       for (let i = 0; i < gone.length; i += 50) {
         await db.transact(async tx => {
-          const store = new GraphStore(tx, graph, vectors);
+          const store = new GraphStore(tx, graph, vectors, new GraphMemo(d, DIM));
           for (const j of gone.slice(i, i + 50)) {
-            await deleteNode(store, rankDistance(d), PARAMS, node(j));
+            await deleteNode(store, PARAMS, node(j));
             tx.clear(concatBytes(vectors.prefix, encodePointId(j)));
           }
         });

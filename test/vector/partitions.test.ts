@@ -14,7 +14,7 @@ import { VectorCache } from '../../layers/vector/cache.js';
 
 // One cache across every search of the file: whatever changes between searches must invalidate it.
 const cache = new VectorCache();
-import { GraphStore } from '../../layers/vector/hnsw/graph.js';
+import { graphCount } from '../../layers/vector/hnsw/graph.js';
 import { partitionSpace } from '../../layers/vector/partitions.js';
 import { indexedCount, indexPending } from '../../layers/vector/vector-index.js';
 import { seeded } from '../helpers/random.js';
@@ -69,7 +69,7 @@ afterAll(async () => {
 it('builds a graph per tenant and none global', async () => {
   const sizes = await inTenant(async tx => {
     const c = await requireCollection(tx, 'docs');
-    return Promise.all(TENANTS.map(t => new GraphStore(tx, partitionSpace(c, '', ['t', 'tenant_id', t]), c.keys.vectors('')).count()));
+    return Promise.all(TENANTS.map(t => graphCount(tx, partitionSpace(c, '', ['t', 'tenant_id', t]))));
   });
   expect(sizes).toEqual([200, 200, 200, 200]);
   expect(await inTenant(async tx => indexedCount(tx, await requireCollection(tx, 'docs'), ''))).toBe(800);

@@ -1,40 +1,28 @@
 import type { GraphStore, HnswParams, NodeId } from './graph.js';
-import { maxLinks } from './insert.js';
-import { selectNeighbours, type Rank } from './layer.js';
+import { pruneTo } from './insert.js';
 
 /**
  * Remove a node and repair the graph around it: each former neighbour loses the link and is offered
  * the removed node's other neighbours in its place (chosen with the same heuristic), so removing
  * nodes does not cut the graph apart. Call while the node's vector is still readable.
  */
-export async function deleteNode(store: GraphStore, rank: Rank, params: HnswParams, node: NodeId): Promise<void> {
-  const level = await store.level(node);
+export async function deleteNode(store: GraphStore, params: HnswParams, node: NodeId): Promise<void> {
+  const h = store.handle(node);
+  const level = await store.level(h);
   if (level === undefined) return;
-  const aroundAt: NodeId[][] = [];
+  const aroundAt: number[][] = [];
   for (let l = level; l >= 0; l--) {
-    const around = await store.neighbours(l, node);
+    const around = await store.neighbours(l, h);
     aroundAt[l] = around;
     for (const n of around) {
-      const list = (await store.neighbours(l, n)).filter(x => x !== node);
-      const [base] = await store.vectors([n]);
-      if (base === null || base === undefined) {
-        store.setNeighbours(l, n, list);
-        continue;
-      }
-      const pool = [...new Set([...list, ...around.filter(x => x !== n && x !== node)])];
-      const vectors = await store.vectors(pool);
-      const scored = pool.flatMap((p, i) => {
-        const v = vectors[i];
-        return v === null || v === undefined ? [] : [{ node: p, distance: rank(base, v) }];
-      });
-      scored.sort((a, b) => a.distance - b.distance);
-      store.setNeighbours(l, n, (await selectNeighbours(store, rank, scored, maxLinks(params, l))).map(s => s.node));
+      const list = (await store.neighbours(l, n)).filter(x => x !== h);
+      await pruneTo(store, params, l, n, [...new Set([...list, ...around.filter(x => x !== n && x !== h)])]);
     }
-    store.setNeighbours(l, node, undefined);
+    store.setNeighbours(l, h, undefined);
   }
-  store.setLevel(node, undefined);
+  store.setLevel(h, undefined);
   const entry = await store.entry();
-  if (entry?.node !== node) return;
+  if (entry?.node !== h) return;
   // A new entry point: a former neighbour on the highest level that has one, else any node left.
   for (let l = entry.level; l >= 0; l--) {
     for (const c of aroundAt[l] ?? []) {

@@ -1,8 +1,7 @@
 import { concatBytes, prefixEnd } from '../../../src/kv/keys.js';
 import type { Subspace } from '../../../src/kv/subspace.js';
 import type { Transaction } from '../../../src/kv/types.js';
-import { decodeVector } from '../../record/codec.js';
-import { dotProduct, manhattanDistance, squaredEuclidean, type Distance } from '../distance.js';
+import type { GraphMemo, VisitedMarks } from './memo.js';
 
 /**
  * An HNSW graph stored in the key-value layer (after the FDB Record Layer's `async/hnsw`): every
@@ -18,9 +17,9 @@ import { dotProduct, manhattanDistance, squaredEuclidean, type Distance } from '
  * ```
  *
  * Nodes are named by their point id's packed bytes (the record layer's encoding), so a node's
- * vector is the record layer's vector key for the same bytes. A search step reads all the vectors it
- * needs in one batch of parallel reads (on FoundationDB, one round trip). Within one operation,
- * vectors and neighbour lists are cached in memory.
+ * vector is the record layer's vector key for the same bytes. In memory, nodes are small integer
+ * handles (see memo.ts); a search step reads what the memo lacks in one batch of parallel reads
+ * (on FoundationDB, one round trip).
  */
 
 const PLUS_ONE = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
@@ -38,48 +37,33 @@ export type NodeId = string;
 export const nodeBytes = (node: NodeId): Buffer => Buffer.from(node, 'latin1');
 export const nodeOf = (bytes: Uint8Array): NodeId => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
-/** The distance searches rank by: lower is closer (a negated dot product for Cosine and Dot). */
-export function rankDistance(distance: Distance): (a: Float32Array, b: Float32Array) => number {
-  switch (distance) {
-    case 'Cosine':
-    case 'Dot':
-      return (a, b) => -dotProduct(a, b);
-    case 'Euclid':
-      return squaredEuclidean;
-    case 'Manhattan':
-      return manhattanDistance;
-  }
+/** A node (by handle) and its level. */
+export interface Entry {
+  readonly node: number;
+  readonly level: number;
 }
 
-/** Decoded vectors and neighbour lists of one graph. */
-export interface GraphMemo {
-  readonly vectors: Map<NodeId, Float32Array | null>;
-  readonly lists: Map<string, NodeId[]>;
-}
-
-/** Reads and writes one graph within one transaction. */
+/** Reads and writes one graph within one transaction, through a memo of what it has read. */
 export class GraphStore {
   readonly #tx: Transaction;
   readonly #graph: Subspace;
   readonly #vectorPrefix: Uint8Array;
-  readonly #vectors: Map<NodeId, Float32Array | null>;
-  readonly #lists: Map<string, NodeId[]>;
+  readonly memo: GraphMemo;
   readonly #entryKey: Uint8Array;
   readonly #countKey: Uint8Array;
   readonly #versionKey: Uint8Array;
-  #bumped = false;
   readonly #levelPrefix: Uint8Array;
   readonly #listPrefixes: Uint8Array[] = [];
+  #changed = false;
 
   /**
    * `graph` holds the graph; `vectors` is the subspace whose keys + node bytes hold the vectors.
-   * `shared`, for read-only searches, is a cache kept across transactions by the caller (valid
-   * only while the graph and the vectors are unchanged: see `cache.ts`).
+   * `memo` is a fresh one, or one the caller kept from earlier transactions and checked is still
+   * valid (see cache.ts and writer-memos.ts).
    */
-  constructor(tx: Transaction, graph: Subspace, vectors: Subspace, shared?: GraphMemo) {
+  constructor(tx: Transaction, graph: Subspace, vectors: Subspace, memo: GraphMemo) {
     this.#tx = tx;
-    this.#vectors = shared?.vectors ?? new Map();
-    this.#lists = shared?.lists ?? new Map();
+    this.memo = memo;
     this.#graph = graph;
     this.#vectorPrefix = vectors.prefix;
     this.#entryKey = graph.pack(['e']);
@@ -88,33 +72,60 @@ export class GraphStore {
     this.#levelPrefix = graph.pack(['l']);
   }
 
-  #listKey(level: number, node: NodeId): Uint8Array {
+  /** True once this transaction changed the graph. */
+  get changed(): boolean {
+    return this.#changed;
+  }
+
+  handle(node: NodeId): number {
+    return this.memo.handle(node);
+  }
+
+  node(handle: number): NodeId {
+    return this.memo.ids[handle] as NodeId;
+  }
+
+  visited(): VisitedMarks {
+    return this.memo.visited();
+  }
+
+  release(marks: VisitedMarks): void {
+    this.memo.release(marks);
+  }
+
+  #listKey(level: number, node: number): Uint8Array {
     let prefix = this.#listPrefixes[level];
     if (prefix === undefined) this.#listPrefixes[level] = prefix = this.#graph.pack(['n', level]);
-    return concatBytes(prefix, nodeBytes(node));
+    return concatBytes(prefix, this.memo.idBytes[node] as Buffer);
   }
 
-  async entry(): Promise<{ node: NodeId; level: number } | undefined> {
+  async entry(): Promise<Entry | undefined> {
     const v = await this.#tx.get(this.#entryKey);
     if (v === undefined) return undefined;
-    return { level: v[0] as number, node: nodeOf(v.subarray(1)) };
+    return { level: v[0] as number, node: this.handle(nodeOf(v.subarray(1))) };
   }
 
-  setEntry(entry: { node: NodeId; level: number } | undefined): void {
-    this.#changed();
+  setEntry(entry: Entry | undefined): void {
+    this.#change();
     if (entry === undefined) this.#tx.clear(this.#entryKey);
-    else this.#tx.set(this.#entryKey, concatBytes(Uint8Array.of(entry.level), nodeBytes(entry.node)));
+    else this.#tx.set(this.#entryKey, concatBytes(Uint8Array.of(entry.level), this.memo.idBytes[entry.node] as Buffer));
   }
 
-  async level(node: NodeId): Promise<number | undefined> {
-    const v = await this.#tx.get(concatBytes(this.#levelPrefix, nodeBytes(node)));
-    return v === undefined ? undefined : (v[0] as number);
+  /** The node's top level, or undefined when it is not in the graph. */
+  async level(node: number): Promise<number | undefined> {
+    const known = this.memo.levels[node];
+    if (known !== undefined) return known ?? undefined;
+    const v = await this.#tx.get(concatBytes(this.#levelPrefix, this.memo.idBytes[node] as Buffer));
+    const level = v === undefined ? null : (v[0] as number);
+    this.memo.levels[node] = level;
+    return level ?? undefined;
   }
 
-  /** Set or clear a node's level; a new node (`added`) or a removed one moves the node count. */
-  setLevel(node: NodeId, level: number | undefined): void {
-    this.#changed();
-    const key = concatBytes(this.#levelPrefix, nodeBytes(node));
+  /** Set or clear a node's level; a new node or a removed one moves the node count. */
+  setLevel(node: number, level: number | undefined): void {
+    this.#change();
+    const key = concatBytes(this.#levelPrefix, this.memo.idBytes[node] as Buffer);
+    this.memo.levels[node] = level ?? null;
     if (level === undefined) {
       this.#tx.clear(key);
       this.#tx.add(this.#countKey, MINUS_ONE);
@@ -125,82 +136,105 @@ export class GraphStore {
   }
 
   /** The graph's version: it changes with every transaction that changes the graph. */
-  async version(): Promise<string> {
-    const v = await this.#tx.get(this.#versionKey);
-    return v === undefined ? '0' : Buffer.from(v).readBigUInt64LE().toString();
+  async version(): Promise<bigint> {
+    return readVersion(this.#tx, this.#versionKey);
   }
 
-  #changed(): void {
-    if (this.#bumped) return;
-    this.#bumped = true;
+  #change(): void {
+    if (this.#changed) return;
+    this.#changed = true;
     this.#tx.add(this.#versionKey, PLUS_ONE);
   }
 
-  /** How many nodes the graph holds. */
-  async count(): Promise<number> {
-    const v = await this.#tx.get(this.#countKey, { snapshot: true });
-    return v === undefined ? 0 : Number(Buffer.from(v).readBigInt64LE());
-  }
-
   /** Some node of the graph with its level (the highest-level one is not guaranteed). */
-  async anyNode(): Promise<{ node: NodeId; level: number } | undefined> {
+  async anyNode(): Promise<Entry | undefined> {
     const { kvs } = await this.#tx.getRange(this.#levelPrefix, prefixEnd(this.#levelPrefix), { limit: 1 });
     const first = kvs[0];
-    return first === undefined ? undefined : { node: nodeOf(first.key.subarray(this.#levelPrefix.length)), level: first.value[0] as number };
+    return first === undefined ? undefined : { node: this.handle(nodeOf(first.key.subarray(this.#levelPrefix.length))), level: first.value[0] as number };
   }
 
-  async neighbours(level: number, node: NodeId): Promise<NodeId[]> {
-    const cacheKey = `${level}:${node}`;
-    const cached = this.#lists.get(cacheKey);
-    if (cached !== undefined) return cached;
+  /** The node's neighbours at `level` (from the memo when read before). */
+  async neighbours(level: number, node: number): Promise<number[]> {
+    return this.memo.level(level)[node] ?? this.#readList(level, node);
+  }
+
+  async #readList(level: number, node: number): Promise<number[]> {
     const v = await this.#tx.get(this.#listKey(level, node));
-    const list: NodeId[] = [];
+    const list: number[] = [];
     if (v !== undefined) {
       const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
       for (let i = 0; i < b.length; ) {
         const n = b.readUInt16BE(i);
-        list.push(b.toString('latin1', i + 2, i + 2 + n));
+        list.push(this.handle(b.toString('latin1', i + 2, i + 2 + n)));
         i += 2 + n;
       }
     }
-    this.#lists.set(cacheKey, list);
+    this.memo.level(level)[node] = list;
     return list;
   }
 
-  setNeighbours(level: number, node: NodeId, list: readonly NodeId[] | undefined): void {
-    this.#changed();
+  /** Replace the node's neighbours at `level` (undefined: remove the list); the memo keeps `list` itself. */
+  setNeighbours(level: number, node: number, list: number[] | undefined): void {
+    this.#change();
     const key = this.#listKey(level, node);
-    const cacheKey = `${level}:${node}`;
     if (list === undefined) {
       this.#tx.clear(key);
-      this.#lists.set(cacheKey, []);
+      this.memo.level(level)[node] = [];
       return;
     }
-    const parts: Buffer[] = [];
+    const idBytes = this.memo.idBytes;
+    let size = 0;
+    for (const n of list) size += 2 + (idBytes[n] as Buffer).length;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
     for (const n of list) {
-      const len = Buffer.alloc(2);
-      len.writeUInt16BE(n.length);
-      parts.push(len, Buffer.from(n, 'latin1'));
+      const id = idBytes[n] as Buffer;
+      out.writeUInt16BE(id.length, at);
+      id.copy(out, at + 2);
+      at += 2 + id.length;
     }
-    this.#tx.set(key, Buffer.concat(parts));
-    this.#lists.set(cacheKey, [...list]);
+    this.#tx.set(key, out);
+    this.memo.level(level)[node] = list;
   }
 
-  /** The vectors of `nodes`, read together; null for a node whose point is gone. */
-  async vectors(nodes: readonly NodeId[]): Promise<(Float32Array | null)[]> {
-    const missing = nodes.filter(n => !this.#vectors.has(n));
-    if (missing.length > 0) {
-      const raws = await Promise.all(missing.map(n => this.#tx.get(concatBytes(this.#vectorPrefix, nodeBytes(n)))));
-      for (const [i, n] of missing.entries()) {
-        const raw = raws[i];
-        this.#vectors.set(n, raw === undefined ? null : decodeVector(raw));
-      }
+  /**
+   * Make sure the vectors of `nodes` are in the memo (`memo.vectors[h]`: a slot, or null for a
+   * node whose point is gone), reading the missing ones together.
+   */
+  async loadVectors(nodes: readonly number[]): Promise<void> {
+    const vectors = this.memo.vectors;
+    const missing = nodes.filter(n => vectors[n] === undefined);
+    if (missing.length === 0) return;
+    const raws = await Promise.all(missing.map(n => this.#tx.get(concatBytes(this.#vectorPrefix, this.memo.idBytes[n] as Buffer))));
+    for (const [i, n] of missing.entries()) {
+      if (vectors[n] === undefined) this.memo.setVectorBytes(n, raws[i]);
     }
-    return nodes.map(n => this.#vectors.get(n) ?? null);
   }
 
-  /** Tell the store a node's vector (the one being inserted, not yet readable). */
-  knowVector(node: NodeId, vector: Float32Array): void {
-    this.#vectors.set(node, vector);
+  /** The slot of `node`'s vector (null: the point has none), read if not in the memo. */
+  async vector(node: number): Promise<number | null> {
+    await this.loadVectors([node]);
+    return this.memo.vectors[node] ?? null;
   }
+
+  /** Tell the store a node's vector as it is now (null: gone), e.g. one being inserted, maybe not yet readable. */
+  knowVector(node: number, vector: Float32Array | null): void {
+    this.memo.setVector(node, vector);
+  }
+}
+
+/** How many nodes the graph in `graph` holds (a snapshot read: a look, not a dependency). */
+export async function graphCount(tx: Transaction, graph: Subspace): Promise<number> {
+  const v = await tx.get(graph.pack(['c']), { snapshot: true });
+  return v === undefined ? 0 : Number(Buffer.from(v).readBigInt64LE());
+}
+
+/** The version of the graph in `graph` (0 for a graph never written). */
+export function graphVersion(tx: Transaction, graph: Subspace): Promise<bigint> {
+  return readVersion(tx, graph.pack(['v']));
+}
+
+async function readVersion(tx: Transaction, key: Uint8Array): Promise<bigint> {
+  const v = await tx.get(key);
+  return v === undefined ? 0n : Buffer.from(v).readBigUInt64LE();
 }

@@ -1,10 +1,10 @@
 /**
- * A binary heap of (distance, node) pairs, smallest distance on top; `MaxHeap` by negating. Kept in
- * parallel arrays so a search step allocates nothing per candidate.
+ * A binary heap of (distance, node handle) pairs, smallest distance on top; a max-heap by negating.
+ * Kept in parallel arrays of numbers, so a search step allocates nothing per candidate.
  */
 export class DistanceHeap {
   readonly #d: number[] = [];
-  readonly #n: string[] = [];
+  readonly #n: number[] = [];
   readonly #sign: 1 | -1;
 
   /** `max` puts the largest distance on top instead. */
@@ -16,61 +16,60 @@ export class DistanceHeap {
     return this.#d.length;
   }
 
-  /** The top distance (the smallest, or the largest for a max-heap); Infinity-like when empty. */
+  /** The top distance (the smallest, or the largest for a max-heap); ±Infinity when empty. */
   peekDistance(): number {
-    const top = this.#d[0];
-    return top === undefined ? this.#sign * Number.POSITIVE_INFINITY : this.#sign * top;
+    return this.#d.length === 0 ? this.#sign * Number.POSITIVE_INFINITY : this.#sign * (this.#d[0] as number);
   }
 
-  push(distance: number, node: string): void {
+  /** The top node (only when not empty). */
+  peekNode(): number {
+    return this.#n[0] as number;
+  }
+
+  push(distance: number, node: number): void {
     const d = this.#d;
     const n = this.#n;
+    const key = this.#sign * distance;
     let i = d.length;
-    d.push(this.#sign * distance);
+    d.push(key);
     n.push(node);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if ((d[parent] as number) <= (d[i] as number)) break;
-      this.#swap(i, parent);
+      const pd = d[parent] as number;
+      if (pd <= key) break;
+      d[i] = pd;
+      n[i] = n[parent] as number;
       i = parent;
     }
+    d[i] = key;
+    n[i] = node;
   }
 
-  /** Remove and return the top pair. */
-  pop(): [number, string] | undefined {
+  /** Remove the top pair (read it first with `peekDistance` and `peekNode`). */
+  pop(): void {
     const d = this.#d;
     const n = this.#n;
-    if (d.length === 0) return undefined;
-    const out: [number, string] = [this.#sign * (d[0] as number), n[0] as string];
     const lastD = d.pop() as number;
-    const lastN = n.pop() as string;
-    if (d.length > 0) {
-      d[0] = lastD;
-      n[0] = lastN;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < d.length && (d[l] as number) < (d[m] as number)) m = l;
-        if (r < d.length && (d[r] as number) < (d[m] as number)) m = r;
-        if (m === i) break;
-        this.#swap(i, m);
-        i = m;
-      }
+    const lastN = n.pop() as number;
+    const size = d.length;
+    if (size === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= size) break;
+      const r = l + 1;
+      const c = r < size && (d[r] as number) < (d[l] as number) ? r : l;
+      if ((d[c] as number) >= lastD) break;
+      d[i] = d[c] as number;
+      n[i] = n[c] as number;
+      i = c;
     }
-    return out;
+    d[i] = lastD;
+    n[i] = lastN;
   }
 
-  /** All pairs, in no particular order. */
-  entries(): Array<[number, string]> {
-    return this.#d.map((d, i) => [this.#sign * d, this.#n[i] as string]);
-  }
-
-  #swap(a: number, b: number): void {
-    const d = this.#d;
-    const n = this.#n;
-    [d[a], d[b]] = [d[b] as number, d[a] as number];
-    [n[a], n[b]] = [n[b] as string, n[a] as string];
+  /** All pairs, closest first. */
+  sorted(): { node: number; distance: number }[] {
+    return this.#d.map((d, i) => ({ node: this.#n[i] as number, distance: this.#sign * d })).sort((a, b) => a.distance - b.distance || a.node - b.node);
   }
 }

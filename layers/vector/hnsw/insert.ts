@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GraphStore, HnswParams, NodeId } from './graph.js';
-import { searchLayer, selectNeighbours, type Rank, type Scored } from './layer.js';
+import { searchLayer, selectNeighbours, type Scored } from './layer.js';
 
 /**
  * Insert a node (its vector already stored, or made known to the store) into the graph.
@@ -23,32 +23,35 @@ export function levelOf(node: NodeId, m: number): number {
 export const maxLinks = (params: HnswParams, level: number) => (level === 0 ? 2 * params.m : params.m);
 
 /** Insert `node` with `vector`. A node already in the graph must be deleted first. */
-export async function insertNode(store: GraphStore, rank: Rank, params: HnswParams, node: NodeId, vector: Float32Array): Promise<void> {
-  store.knowVector(node, vector);
+export async function insertNode(store: GraphStore, params: HnswParams, node: NodeId, vector: Float32Array): Promise<void> {
+  const h = store.handle(node);
+  store.knowVector(h, vector);
+  const query = store.memo.vectors[h] as number;
+  const rank = store.memo.rank;
   const level = levelOf(node, params.m);
-  store.setLevel(node, level);
+  store.setLevel(h, level);
   const entry = await store.entry();
   if (entry === undefined) {
-    for (let l = 0; l <= level; l++) store.setNeighbours(l, node, []);
-    store.setEntry({ node, level });
+    for (let l = 0; l <= level; l++) store.setNeighbours(l, h, []);
+    store.setEntry({ node: h, level });
     return;
   }
-  const [entryVector] = await store.vectors([entry.node]);
-  let nearest: Scored[] = [{ node: entry.node, distance: entryVector ? rank(vector, entryVector) : Number.POSITIVE_INFINITY }];
-  for (let l = entry.level; l > level; l--) nearest = (await searchLayer(store, rank, vector, nearest, 1, l)).slice(0, 1);
+  const entryVector = await store.vector(entry.node);
+  let nearest: Scored[] = [{ node: entry.node, distance: entryVector !== null ? rank(query, entryVector) : Number.POSITIVE_INFINITY }];
+  for (let l = entry.level; l > level; l--) nearest = (await searchLayer(store, query, nearest, 1, l)).slice(0, 1);
   for (let l = Math.min(level, entry.level); l >= 0; l--) {
-    const found = await searchLayer(store, rank, vector, nearest, params.efConstruct, l);
-    const chosen = await selectNeighbours(store, rank, found.filter(f => f.node !== node), maxLinks(params, l));
-    store.setNeighbours(l, node, chosen.map(c => c.node));
-    for (const c of chosen) await link(store, rank, params, l, c.node, node);
+    const found = await searchLayer(store, query, nearest, params.efConstruct, l);
+    const chosen = await selectNeighbours(store, found.filter(f => f.node !== h), maxLinks(params, l));
+    store.setNeighbours(l, h, chosen.map(c => c.node));
+    for (const c of chosen) await link(store, params, l, c.node, h);
     if (found.length > 0) nearest = found;
   }
-  for (let l = entry.level + 1; l <= level; l++) store.setNeighbours(l, node, []);
-  if (level > entry.level) store.setEntry({ node, level });
+  for (let l = entry.level + 1; l <= level; l++) store.setNeighbours(l, h, []);
+  if (level > entry.level) store.setEntry({ node: h, level });
 }
 
 /** Add `to` to `from`'s links at `level`, pruning with the heuristic when over the limit. */
-export async function link(store: GraphStore, rank: Rank, params: HnswParams, level: number, from: NodeId, to: NodeId): Promise<void> {
+async function link(store: GraphStore, params: HnswParams, level: number, from: number, to: number): Promise<void> {
   const list = await store.neighbours(level, from);
   if (list.includes(to)) return;
   const limit = maxLinks(params, level);
@@ -56,14 +59,27 @@ export async function link(store: GraphStore, rank: Rank, params: HnswParams, le
     store.setNeighbours(level, from, [...list, to]);
     return;
   }
-  const [base] = await store.vectors([from]);
-  if (base === null || base === undefined) return;
-  const all = [...list, to];
-  const vectors = await store.vectors(all);
-  const scored = all.flatMap((n, i) => {
-    const v = vectors[i];
-    return v === null || v === undefined ? [] : [{ node: n, distance: rank(base, v) }];
-  });
+  await pruneTo(store, params, level, from, [...list, to]);
+}
+
+/**
+ * Set `node`'s links at `level` to the best of `pool` by the selection heuristic (Malkov &
+ * Yashunin's shrinking of an overfull list), dropping nodes whose point is gone.
+ */
+export async function pruneTo(store: GraphStore, params: HnswParams, level: number, node: number, pool: readonly number[]): Promise<void> {
+  const base = await store.vector(node);
+  if (base === null) {
+    // The node's own point is gone (it is pending removal): keep links, within the limit.
+    store.setNeighbours(level, node, pool.slice(0, maxLinks(params, level)));
+    return;
+  }
+  await store.loadVectors(pool);
+  const { vectors, rank } = store.memo;
+  const scored: Scored[] = [];
+  for (const n of pool) {
+    const v = vectors[n];
+    if (v !== null && v !== undefined) scored.push({ node: n, distance: rank(base, v) });
+  }
   scored.sort((a, b) => a.distance - b.distance);
-  store.setNeighbours(level, from, (await selectNeighbours(store, rank, scored, limit)).map(s => s.node));
+  store.setNeighbours(level, node, (await selectNeighbours(store, scored, maxLinks(params, level))).map(s => s.node));
 }

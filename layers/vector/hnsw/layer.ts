@@ -3,11 +3,11 @@ import type { GraphStore, NodeId } from './graph.js';
 
 /**
  * The two HNSW building blocks (Malkov & Yashunin, algorithms 2 and 4): a best-first search of one
- * layer, and the neighbour-selection heuristic that keeps links diverse.
+ * layer, and the neighbour-selection heuristic that keeps links diverse. Both work on node handles
+ * and the store's memo; they wait on the store only for what the memo lacks, so on a warm memo a
+ * search is synchronous array work.
  */
 
-/** Ranks two vectors: lower is closer. */
-export type Rank = (a: Float32Array, b: Float32Array) => number;
 
 /**
  * Which of `nodes` may be returned (a filter): asked for a step's new nodes together, so a filter
@@ -15,60 +15,77 @@ export type Rank = (a: Float32Array, b: Float32Array) => number;
  */
 export type Accept = (nodes: readonly NodeId[]) => Promise<readonly boolean[]>;
 
-/** A node with its distance to the query. */
+/** A node (by handle) with its distance to the query. */
 export interface Scored {
-  readonly node: NodeId;
+  readonly node: number;
   readonly distance: number;
 }
 
 /**
- * The `ef` nodes closest to `query` reachable at `level` from `entries`. With `accept`, only
- * accepted nodes enter the result, but the search walks through the others, so recall holds when
- * few nodes pass a filter.
+ * The `ef` nodes closest to `query` (a slot of the memo) reachable at `level` from `entries`, closest first. With
+ * `accept`, only accepted nodes enter the result, but the search walks through the others, so
+ * recall holds when few nodes pass a filter.
  */
 export async function searchLayer(
   store: GraphStore,
-  rank: Rank,
-  query: Float32Array,
+  query: number,
   entries: readonly Scored[],
   ef: number,
   level: number,
   accept?: Accept,
 ): Promise<Scored[]> {
-  const visited = new Set<NodeId>();
-  const candidates = new DistanceHeap();
-  const results = new DistanceHeap(true);
-  const entriesAccepted = accept === undefined ? undefined : await accept(entries.map(e => e.node));
-  for (const [i, e] of entries.entries()) {
-    visited.add(e.node);
-    candidates.push(e.distance, e.node);
-    if (entriesAccepted === undefined || entriesAccepted[i] === true) results.push(e.distance, e.node);
-  }
-  while (results.size > ef) results.pop();
-  while (candidates.size > 0) {
-    const [distance, node] = candidates.pop() as [number, NodeId];
-    if (results.size >= ef && distance > results.peekDistance()) break;
-    const fresh = (await store.neighbours(level, node)).filter(n => !visited.has(n));
-    for (const n of fresh) visited.add(n);
-    if (fresh.length === 0) continue;
-    const [vectors, accepted] = await Promise.all([store.vectors(fresh), accept === undefined ? undefined : accept(fresh)]);
-    for (const [i, n] of fresh.entries()) {
-      const v = vectors[i];
-      if (v === null || v === undefined) continue; // a point deleted under a stale link
-      const d = rank(query, v);
-      if (results.size < ef || d < results.peekDistance()) {
-        candidates.push(d, n);
-        if (accepted === undefined || accepted[i] === true) {
-          results.push(d, n);
-          if (results.size > ef) results.pop();
+  const memo = store.memo;
+  const rank = memo.rank;
+  const vectors = memo.vectors;
+  const lists = memo.level(level);
+  const visited = store.visited();
+  try {
+    const candidates = new DistanceHeap();
+    const results = new DistanceHeap(true);
+    const entriesAccepted = accept === undefined ? undefined : await accept(entries.map(e => store.node(e.node)));
+    for (const [i, e] of entries.entries()) {
+      visited.add(e.node);
+      candidates.push(e.distance, e.node);
+      if (entriesAccepted === undefined || entriesAccepted[i] === true) results.push(e.distance, e.node);
+    }
+    while (results.size > ef) results.pop();
+    const fresh: number[] = [];
+    while (candidates.size > 0) {
+      const distance = candidates.peekDistance();
+      const node = candidates.peekNode();
+      candidates.pop();
+      if (results.size >= ef && distance > results.peekDistance()) break;
+      const list = lists[node] ?? (await store.neighbours(level, node));
+      fresh.length = 0;
+      let missing = false;
+      for (const n of list) {
+        if (visited.has(n)) continue;
+        visited.add(n);
+        fresh.push(n);
+        if (vectors[n] === undefined) missing = true;
+      }
+      if (fresh.length === 0) continue;
+      let accepted: readonly boolean[] | undefined;
+      if (accept !== undefined) [, accepted] = await Promise.all([missing ? store.loadVectors(fresh) : undefined, accept(fresh.map(n => store.node(n)))]);
+      else if (missing) await store.loadVectors(fresh);
+      for (let i = 0; i < fresh.length; i++) {
+        const n = fresh[i] as number;
+        const v = vectors[n];
+        if (v === null || v === undefined) continue; // a point deleted under a stale link
+        const d = rank(query, v);
+        if (results.size < ef || d < results.peekDistance()) {
+          candidates.push(d, n);
+          if (accepted === undefined || accepted[i] === true) {
+            results.push(d, n);
+            if (results.size > ef) results.pop();
+          }
         }
       }
     }
+    return results.sorted();
+  } finally {
+    store.release(visited);
   }
-  return results
-    .entries()
-    .map(([distance, node]) => ({ node, distance }))
-    .sort((a, b) => a.distance - b.distance || (a.node < b.node ? -1 : 1));
 }
 
 /**
@@ -76,17 +93,25 @@ export async function searchLayer(
  * when it is closer to the base than to every neighbour already kept, so links spread in all
  * directions; slots left over are filled with the closest of the rest.
  */
-export async function selectNeighbours(store: GraphStore, rank: Rank, candidates: readonly Scored[], m: number): Promise<Scored[]> {
+export async function selectNeighbours(store: GraphStore, candidates: readonly Scored[], m: number): Promise<Scored[]> {
   if (candidates.length <= m) return [...candidates];
-  const vectors = await store.vectors(candidates.map(c => c.node));
+  await store.loadVectors(candidates.map(c => c.node));
+  const { vectors, rank } = store.memo;
   const kept: Scored[] = [];
-  const keptVectors: Float32Array[] = [];
+  const keptVectors: number[] = [];
   const skipped: Scored[] = [];
-  for (const [i, c] of candidates.entries()) {
+  for (const c of candidates) {
     if (kept.length >= m) break;
-    const v = vectors[i];
+    const v = vectors[c.node];
     if (v === null || v === undefined) continue;
-    if (keptVectors.every(k => rank(v, k) > c.distance)) {
+    let diverse = true;
+    for (const k of keptVectors) {
+      if (rank(v, k) <= c.distance) {
+        diverse = false;
+        break;
+      }
+    }
+    if (diverse) {
       kept.push(c);
       keptVectors.push(v);
     } else skipped.push(c);
