@@ -5,6 +5,7 @@ import { unpack } from '../../src/kv/tuple.js';
 import { decodeRecord } from './codec.js';
 import { requireCollection, saveCollection, type Collection } from './collections.js';
 import { indexValues } from './index-entries.js';
+import { notePendingVector } from './store.js';
 import type { IndexSchema } from './index-schema.js';
 import { parsePayloadPath } from './payload-path.js';
 import { fail } from './validate.js';
@@ -78,6 +79,10 @@ async function indexChunk(tx: Transaction, c: Collection, field: string, schema:
     const idItem = unpack(key.subarray(prefixLength))[0];
     if (idItem === undefined) continue;
     for (const v of indexValues(schema, field, decodeRecord(value).payload)) tx.set(c.keys.index.pack([field, v, idItem]), new Uint8Array(0));
+    // A new tenant field partitions the graphs: every stored point must be linked into its partition.
+    if (schema.is_tenant === true && (c.config.hnsw.payload_m ?? 0) > 0) {
+      for (const name of Object.keys(c.config.vectors)) notePendingVector(tx, c, name, idItem);
+    }
   }
   const last = kvs[kvs.length - 1];
   return more && last !== undefined ? keyAfter(last.key) : undefined;

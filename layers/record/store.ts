@@ -68,6 +68,23 @@ export function writeRecord(tx: Transaction, c: Collection, id: PointId, old: Po
   }
   for (const key of nextKeys.values()) tx.set(key, EMPTY);
   tx.set(c.keys.points.pack([idItem]), encodeRecord(next));
+  if (old !== undefined && partitionMoved(c, old, next)) {
+    for (const name of Object.keys(c.config.vectors)) notePendingVector(tx, c, name, idItem);
+  }
+}
+
+/**
+ * True when a payload change moves the point between partition graphs (an `is_tenant` field's
+ * value or the shard key changed, in a collection with `payload_m`): the vector index must re-link
+ * it, as if its vector had changed.
+ */
+export function partitionMoved(c: Collection, old: PointRecord, next: PointRecord): boolean {
+  if ((c.config.hnsw.payload_m ?? 0) === 0) return false;
+  if (JSON.stringify(old.shardKey) !== JSON.stringify(next.shardKey)) return true;
+  for (const [field, schema] of Object.entries(c.indexes)) {
+    if (schema.is_tenant === true && JSON.stringify(old.payload[field]) !== JSON.stringify(next.payload[field])) return true;
+  }
+  return false;
 }
 
 /** Set the point's vectors; with `replaceAll`, vectors of other names are removed. */

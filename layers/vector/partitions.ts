@@ -34,12 +34,16 @@ export function partitionSpace(c: Collection, name: string, partition: Partition
   return c.keys.vectorIndex.subspace([name, 't', partition[1], item]);
 }
 
-/** The partitions a point belongs to (top-level `is_tenant` fields holding one scalar, its shard key). */
+/**
+ * The partitions a point belongs to (top-level `is_tenant` fields holding one scalar, its shard
+ * key). Indexes still building count: their graphs fill while the payload index does (queries use
+ * them once it is complete).
+ */
 export function partitionsOf(c: Collection, record: PointRecord): Partition[] {
   if (payloadM(c) === 0) return [];
   const out: Partition[] = [];
   for (const [field, schema] of Object.entries(c.indexes)) {
-    if (schema.is_tenant !== true || schema.building === true) continue;
+    if (schema.is_tenant !== true) continue;
     const value = record.payload[field];
     if (typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value))) out.push(['t', field, value]);
   }

@@ -8,7 +8,7 @@ import { parseFilter } from '../../layers/record/filter/parse.js';
 import { parseIndexSchema } from '../../layers/record/index-schema.js';
 import { createPayloadIndex } from '../../layers/record/indexes.js';
 import { parseUpsertPoints } from '../../layers/record/parse-points.js';
-import { upsertPoints } from '../../layers/record/points-write.js';
+import { requireReachable, updatePayloads, upsertPoints } from '../../layers/record/points-write.js';
 import { exactSearch } from '../../layers/vector/exact.js';
 import { VectorCache } from '../../layers/vector/cache.js';
 
@@ -107,6 +107,48 @@ it('moves a point to its new tenant’s graph when its tenant changes', async ()
   await indexAll();
   expect(await search(q, 'acme')).not.toContain(9001);
   expect((await search(q, 'globex'))[0]).toBe(9001);
+});
+
+it('moves a point whose tenant changes by a payload edit alone (no new vector)', async () => {
+  const q = queries[3] as number[];
+  await inTenant(async tx => {
+    const c = await requireCollection(tx, 'docs');
+    await upsertPoints(tx, c, parseUpsertPoints(c.config, { points: [{ id: 9002, vector: q, payload: { tenant_id: 'initech' } }] }));
+  });
+  await indexAll();
+  await inTenant(async tx => {
+    const c = await requireCollection(tx, 'docs');
+    updatePayloads(tx, c, await requireReachable(tx, c, [9002], undefined), { kind: 'set', payload: { tenant_id: 'umbrella' } }, undefined);
+  });
+  expect(await search(q, 'initech')).not.toContain(9002);
+  expect((await search(q, 'umbrella'))[0]).toBe(9002);
+  await indexAll();
+  expect(await search(q, 'initech')).not.toContain(9002);
+  expect((await search(q, 'umbrella'))[0]).toBe(9002);
+  const sizes = await inTenant(async tx => {
+    const c = await requireCollection(tx, 'docs');
+    return Promise.all(['initech', 'umbrella'].map(t => graphCount(tx, partitionSpace(c, '', ['t', 'tenant_id', t]))));
+  });
+  expect(sizes).toEqual([200, 201]);
+});
+
+it('fills the partition graphs when the tenant index is created after the points', async () => {
+  await inTenant(async tx => {
+    const c = await createCollection(tx, 'late', { vectors: { size: 6, distance: 'Euclid' }, hnsw_config: { m: 0, payload_m: 16, ef_construct: 64, full_scan_threshold: 0 } });
+    await upsertPoints(tx, c, parseUpsertPoints(c.config, { points: points.slice(0, 100) }));
+  });
+  const drain = async () => {
+    while ((await inTenant(async tx => indexPending(tx, await requireCollection(tx, 'late'), '', 64))) > 0);
+  };
+  await drain();
+  const sizes = () => inTenant(async tx => {
+    const c = await requireCollection(tx, 'late');
+    return Promise.all(TENANTS.map(t => graphCount(tx, partitionSpace(c, '', ['t', 'tenant_id', t]))));
+  });
+  expect(await sizes()).toEqual([0, 0, 0, 0]);
+  await inTenant(async tx => createPayloadIndex(tx, await requireCollection(tx, 'late'), 'tenant_id', parseIndexSchema({ type: 'keyword', is_tenant: true })));
+  await drain();
+  expect(await sizes()).toEqual([25, 25, 25, 25]);
 });
 
 it('answers a pinned query from the partition graph itself (not by scoring every point)', async () => {
