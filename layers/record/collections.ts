@@ -51,6 +51,35 @@ function open(stored: StoredCollection): Collection {
   return { ...stored, keys: collectionKeys(stored.id) };
 }
 
+/**
+ * Collections opened recently, by their stored bytes: a request opens its collection from the
+ * bytes it read in its own transaction, and identical bytes give an identical collection (keys are
+ * relative to the tenant, so tenants with equal stored bytes share one). Saves parsing the JSON and
+ * packing the key layout on every request, and lets per-collection memos (graph keys) persist.
+ */
+const opened = new Map<string, Collection>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+const OPENED_MAX = 1000;
+
+function openStored(raw: Uint8Array): Collection {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  let c = opened.get(text);
+  if (c === undefined) {
+    // Frozen: shared between requests, so nothing may change it in place.
+    c = Object.freeze(open(deepFreeze(JSON.parse(text) as StoredCollection)));
+    if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value as string);
+    opened.set(text, c);
+  }
+  return c;
+}
+
 /** The collection called `name`, or undefined. */
 export async function openCollection(tx: Transaction, name: string): Promise<Collection | undefined> {
   checkCollectionName(name);
@@ -59,13 +88,13 @@ export async function openCollection(tx: Transaction, name: string): Promise<Col
   const id = Number(Buffer.from(idBytes).readBigUInt64BE());
   const raw = await tx.get(COLLECTION_CONFIG.pack([id]));
   if (raw === undefined) throw new Error(`collection ${name} has an id but no config`);
-  return open(JSON.parse(Buffer.from(raw).toString('utf8')) as StoredCollection);
+  return openStored(raw);
 }
 
 /** The collection with numeric id `id`, or undefined (for background work that holds ids). */
 export async function openCollectionById(tx: Transaction, id: number): Promise<Collection | undefined> {
   const raw = await tx.get(COLLECTION_CONFIG.pack([id]));
-  return raw === undefined ? undefined : open(JSON.parse(Buffer.from(raw).toString('utf8')) as StoredCollection);
+  return raw === undefined ? undefined : openStored(raw);
 }
 
 /** The collection called `name`, or `ERR_COLLECTION_NOT_FOUND`. */

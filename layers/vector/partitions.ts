@@ -25,8 +25,29 @@ export function payloadM(c: Collection): number {
   return c.config.hnsw.payload_m ?? 0;
 }
 
+const spaces = new WeakMap<Collection['keys'], Map<string, Subspace>>();
+
+/**
+ * The subspace `make` gives, once per collection and `key`: collections are shared between
+ * requests (see collections.ts), so graph subspaces, and the keys packed from them, are too.
+ */
+export function graphSubspace(c: Collection, key: string, make: () => Subspace): Subspace {
+  let byKey = spaces.get(c.keys);
+  if (byKey === undefined) spaces.set(c.keys, (byKey = new Map()));
+  let space = byKey.get(key);
+  if (space === undefined) {
+    if (byKey.size >= 10_000) byKey.clear();
+    byKey.set(key, (space = make()));
+  }
+  return space;
+}
+
 /** The graph of `partition` for vector `name`. */
 export function partitionSpace(c: Collection, name: string, partition: Partition): Subspace {
+  return graphSubspace(c, JSON.stringify([name, ...partition]), () => makePartitionSpace(c, name, partition));
+}
+
+function makePartitionSpace(c: Collection, name: string, partition: Partition): Subspace {
   if (partition[0] === 's') return c.keys.vectorIndex.subspace([name, 's', partition[1]]);
   const schema = c.indexes[partition[1]];
   const value = partition[2];

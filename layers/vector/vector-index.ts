@@ -7,14 +7,14 @@ import type { Collection } from '../record/collections.js';
 import { decodePointId } from '../record/layout.js';
 import type { PointId } from '../record/point-id.js';
 import { deleteNode } from './hnsw/delete.js';
-import { graphCount, GraphStore, graphVersion, nodeBytes, nodeOf, type HnswParams, type NodeId } from './hnsw/graph.js';
+import { graphCount, graphId, GraphStore, graphVersionTag, nodeBytes, nodeOf, type HnswParams, type NodeId } from './hnsw/graph.js';
 import { GraphMemo } from './hnsw/memo.js';
 import { WriterMemos } from './writer-memos.js';
 import type { VectorCache } from './cache.js';
 import { insertNode } from './hnsw/insert.js';
 import type { Accept } from './hnsw/layer.js';
 import { searchGraph } from './hnsw/search.js';
-import { membership, partitionSpace, partitionsOf, payloadM, setMembership, type Partition } from './partitions.js';
+import { graphSubspace, membership, partitionSpace, partitionsOf, payloadM, setMembership, type Partition } from './partitions.js';
 
 /**
  * The vector index of a collection: one HNSW graph per vector name, kept in step with the points by
@@ -25,7 +25,7 @@ import { membership, partitionSpace, partitionsOf, payloadM, setMembership, type
 
 /** Where the global graph of vector `name` lives. */
 export function graphSpace(c: Collection, name: string): Subspace {
-  return c.keys.vectorIndex.subspace([name, 'g']);
+  return graphSubspace(c, name, () => c.keys.vectorIndex.subspace([name, 'g']));
 }
 
 function hnswParams(c: Collection): HnswParams {
@@ -83,11 +83,14 @@ export async function indexPending(tx: Transaction, c: Collection, name: string,
     // without a turn of the event loop here, a batch would hold off every request of the server.
     await new Promise<void>(resolve => setImmediate(resolve));
   }
+  memos.flush();
   return kvs.length;
 }
 
 /** The points of vector `name` not yet linked (the tail a search scores exactly), up to `limit`. */
 export async function pendingNodes(tx: Transaction, c: Collection, name: string, limit = 100_000): Promise<NodeId[]> {
+  // The collection's flag is up whenever anything is pending: one read instead of a range scan.
+  if ((await tx.get(c.keys.pendingFlag)) === undefined) return [];
   const pending = c.keys.pending(name);
   const out: NodeId[] = [];
   const { begin, end } = pending.range();
@@ -134,9 +137,9 @@ export async function graphNearest(
   let memo: GraphMemo;
   if (cache !== undefined) {
     // Both versions read in this transaction: the memo is used only if nothing changed since.
-    const [graph, vectors] = await Promise.all([graphVersion(tx, space), tx.get(c.keys.vectorsVersion)]);
-    const vv = vectors === undefined ? '0' : Buffer.from(vectors).readBigUInt64LE().toString();
-    memo = cache.memo(Buffer.from(space.prefix).toString('latin1'), `${graph}:${vv}`, params.distance, params.size);
+    const [graph, vectors] = await Promise.all([graphVersionTag(tx, space), tx.get(c.keys.vectorsVersion)]);
+    const vectorsTag = vectors === undefined ? '' : Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength).toString('latin1');
+    memo = cache.memo(graphId(space), `${graph}:${vectorsTag}`, params.distance, params.size);
   } else memo = new GraphMemo(params.distance, params.size);
   memo.use();
   try {
@@ -146,10 +149,9 @@ export async function graphNearest(
     // another partition still has a vector): only members count.
     const handles = found.map(f => graph.handle(f.node));
     const levels = await Promise.all(handles.map(h => graph.level(h)));
-    return handles.flatMap((h, i) => {
-      const v = memo.vectorOf(h);
-      return v === null || levels[i] === undefined ? [] : [{ id: decodePointId(nodeBytes(graph.node(h))), vector: v }];
-    });
+    const members = handles.filter((h, i) => levels[i] !== undefined && typeof memo.vectors[h] === 'number');
+    const vectors = memo.copyVectors(members);
+    return members.map((h, i) => ({ id: decodePointId(nodeBytes(graph.node(h))), vector: vectors[i] as Float32Array }));
   } finally {
     memo.leave();
     if (cache === undefined) memo.retire();

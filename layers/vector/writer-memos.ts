@@ -52,6 +52,11 @@ export class WriterMemos {
     return store;
   }
 
+  /** Write what this attempt's stores hold back (before the transaction commits). */
+  flush(): void {
+    for (const { store } of this.#attempt.values()) store.flush();
+  }
+
   /** The attempt committed: keep its memos, each at its graph's new version. */
   committed(): void {
     for (const [key, { store, version }] of this.#attempt) {

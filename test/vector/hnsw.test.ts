@@ -75,6 +75,7 @@ describe('HNSW in the key-value layer', () => {
           tx.set(concatBytes(vectors.prefix, encodePointId(j)), encodeVector(v));
           await insertNode(store, PARAMS, node(j), v);
         }
+        store.flush();
       });
     }
   }
@@ -122,6 +123,7 @@ describe('HNSW in the key-value layer', () => {
             await deleteNode(store, PARAMS, node(j));
             tx.clear(concatBytes(vectors.prefix, encodePointId(j)));
           }
+          store.flush();
         });
       }
       expect(await recall(d, points, queries, i => !deleted.has(i), 64)).toBeGreaterThanOrEqual(0.93);

@@ -43,6 +43,28 @@ export interface Entry {
   readonly level: number;
 }
 
+/** The keys of one graph, packed once per graph subspace (subspaces are memoized per collection). */
+interface GraphKeys {
+  /** The graph's prefix as a string (a cache key). */
+  readonly id: string;
+  readonly entry: Uint8Array;
+  readonly count: Uint8Array;
+  readonly version: Uint8Array;
+  readonly levelPrefix: Uint8Array;
+  readonly listPrefixes: Uint8Array[];
+}
+
+const keysOfGraph = new WeakMap<Subspace, GraphKeys>();
+
+function graphKeys(graph: Subspace): GraphKeys {
+  let keys = keysOfGraph.get(graph);
+  if (keys === undefined) {
+    keys = { id: Buffer.from(graph.prefix).toString('latin1'), entry: graph.pack(['e']), count: graph.pack(['c']), version: graph.pack(['v']), levelPrefix: graph.pack(['l']), listPrefixes: [] };
+    keysOfGraph.set(graph, keys);
+  }
+  return keys;
+}
+
 /** Reads and writes one graph within one transaction, through a memo of what it has read. */
 export class GraphStore {
   readonly #tx: Transaction;
@@ -53,8 +75,10 @@ export class GraphStore {
   readonly #countKey: Uint8Array;
   readonly #versionKey: Uint8Array;
   readonly #levelPrefix: Uint8Array;
-  readonly #listPrefixes: Uint8Array[] = [];
+  readonly #listPrefixes: Uint8Array[];
   #changed = false;
+  /** level → node → whether its list is present (false: removed), for lists changed since `flush` */
+  readonly #dirty: (Map<number, boolean> | undefined)[] = [];
 
   /**
    * `graph` holds the graph; `vectors` is the subspace whose keys + node bytes hold the vectors.
@@ -66,10 +90,12 @@ export class GraphStore {
     this.memo = memo;
     this.#graph = graph;
     this.#vectorPrefix = vectors.prefix;
-    this.#entryKey = graph.pack(['e']);
-    this.#countKey = graph.pack(['c']);
-    this.#versionKey = graph.pack(['v']);
-    this.#levelPrefix = graph.pack(['l']);
+    const keys = graphKeys(graph);
+    this.#entryKey = keys.entry;
+    this.#countKey = keys.count;
+    this.#versionKey = keys.version;
+    this.#levelPrefix = keys.levelPrefix;
+    this.#listPrefixes = keys.listPrefixes;
   }
 
   /** True once this transaction changed the graph. */
@@ -173,28 +199,35 @@ export class GraphStore {
     return list;
   }
 
-  /** Replace the node's neighbours at `level` (undefined: remove the list); the memo keeps `list` itself. */
+  /**
+   * Replace the node's neighbours at `level` (undefined: remove the list); the memo keeps `list`
+   * itself. Written to the transaction by `flush`: a node's list changes many times in a batch
+   * of inserts, and is encoded and written once.
+   */
   setNeighbours(level: number, node: number, list: number[] | undefined): void {
     this.#change();
-    const key = this.#listKey(level, node);
-    if (list === undefined) {
-      this.#tx.clear(key);
-      this.memo.level(level)[node] = [];
-      return;
+    this.memo.level(level)[node] = list ?? [];
+    let dirty = this.#dirty[level];
+    if (dirty === undefined) this.#dirty[level] = dirty = new Map();
+    dirty.set(node, list !== undefined);
+  }
+
+  /** Write the neighbour lists changed since the last flush; call before the transaction commits. */
+  flush(): void {
+    const entries = this.memo.listEntries;
+    for (const [level, dirty] of this.#dirty.entries()) {
+      if (dirty === undefined) continue;
+      const lists = this.memo.level(level);
+      for (const [node, present] of dirty) {
+        const key = this.#listKey(level, node);
+        if (!present) {
+          this.#tx.clear(key);
+          continue;
+        }
+        this.#tx.set(key, encodeList(lists[node] as number[], entries));
+      }
     }
-    const idBytes = this.memo.idBytes;
-    let size = 0;
-    for (const n of list) size += 2 + (idBytes[n] as Buffer).length;
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (const n of list) {
-      const id = idBytes[n] as Buffer;
-      out.writeUInt16BE(id.length, at);
-      id.copy(out, at + 2);
-      at += 2 + id.length;
-    }
-    this.#tx.set(key, out);
-    this.memo.level(level)[node] = list;
+    this.#dirty.length = 0;
   }
 
   /**
@@ -225,13 +258,39 @@ export class GraphStore {
 
 /** How many nodes the graph in `graph` holds (a snapshot read: a look, not a dependency). */
 export async function graphCount(tx: Transaction, graph: Subspace): Promise<number> {
-  const v = await tx.get(graph.pack(['c']), { snapshot: true });
+  const v = await tx.get(graphKeys(graph).count, { snapshot: true });
   return v === undefined ? 0 : Number(Buffer.from(v).readBigInt64LE());
+}
+
+/** A stored neighbour list: the nodes' entries (u16 length + id bytes) one after another. */
+function encodeList(list: readonly number[], entries: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const n of list) size += (entries[n] as Uint8Array).length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const n of list) {
+    const entry = entries[n] as Uint8Array;
+    // Entries are a few bytes (packed integer ids): a loop beats a native copy call.
+    for (let i = 0; i < entry.length; i++) out[at + i] = entry[i] as number;
+    at += entry.length;
+  }
+  return out;
+}
+
+/** A key naming graph `graph` (for caches of it). */
+export function graphId(graph: Subspace): string {
+  return graphKeys(graph).id;
+}
+
+/** The version of the graph in `graph`, as its stored bytes in a string (for comparing only). */
+export async function graphVersionTag(tx: Transaction, graph: Subspace): Promise<string> {
+  const v = await tx.get(graphKeys(graph).version);
+  return v === undefined ? '' : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
 }
 
 /** The version of the graph in `graph` (0 for a graph never written). */
 export function graphVersion(tx: Transaction, graph: Subspace): Promise<bigint> {
-  return readVersion(tx, graph.pack(['v']));
+  return readVersion(tx, graphKeys(graph).version);
 }
 
 async function readVersion(tx: Transaction, key: Uint8Array): Promise<bigint> {

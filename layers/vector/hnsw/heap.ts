@@ -68,8 +68,15 @@ export class DistanceHeap {
     n[i] = lastN;
   }
 
-  /** All pairs, closest first. */
-  sorted(): { node: number; distance: number }[] {
-    return this.#d.map((d, i) => ({ node: this.#n[i] as number, distance: this.#sign * d })).sort((a, b) => a.distance - b.distance || a.node - b.node);
+  /** Empty the heap into a list, closest first (a max-heap pops the farthest first: filled from the end). */
+  drain(): { node: number; distance: number }[] {
+    const size = this.#d.length;
+    const out = new Array<{ node: number; distance: number }>(size);
+    for (let i = 0; i < size; i++) {
+      const entry = { node: this.#n[0] as number, distance: this.#sign * (this.#d[0] as number) };
+      out[this.#sign === 1 ? i : size - 1 - i] = entry;
+      this.pop();
+    }
+    return out;
   }
 }

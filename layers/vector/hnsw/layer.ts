@@ -82,7 +82,7 @@ export async function searchLayer(
         }
       }
     }
-    return results.sorted();
+    return results.drain();
   } finally {
     store.release(visited);
   }

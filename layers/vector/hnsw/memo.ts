@@ -25,8 +25,10 @@ export class GraphMemo {
   readonly #handles = new Map<NodeId, number>();
   /** handle → node id */
   readonly ids: NodeId[] = [];
-  /** handle → node id bytes (for keys and neighbour lists) */
+  /** handle → node id bytes (for keys) */
   readonly idBytes: Buffer[] = [];
+  /** handle → its entry in a stored neighbour list: u16 big-endian length + id bytes */
+  readonly listEntries: Uint8Array[] = [];
   /** handle → the slot of its vector: undefined while not read, null when the point has none */
   readonly vectors: (number | null | undefined)[] = [];
   /** handle → the node's top level in this graph: undefined while not read, null when not in it */
@@ -84,10 +86,9 @@ export class GraphMemo {
     this.slab.spare(slot);
   }
 
-  /** A copy of the vector of `h`, if it has one in the memo. */
-  vectorOf(h: number): Float32Array | null {
-    const slot = this.vectors[h];
-    return typeof slot === 'number' ? this.slab.read(slot) : null;
+  /** Copies of the vectors of `handles` (each must have one in the memo), in one allocation. */
+  copyVectors(handles: readonly number[]): Float32Array[] {
+    return this.slab.readMany(handles.map(h => this.vectors[h] as number));
   }
 
   /** Bytes this memo holds in the arena. */
@@ -118,7 +119,13 @@ export class GraphMemo {
       h = this.ids.length;
       this.#handles.set(node, h);
       this.ids.push(node);
-      this.idBytes.push(Buffer.from(node, 'latin1'));
+      const bytes = Buffer.from(node, 'latin1');
+      this.idBytes.push(bytes);
+      const entry = new Uint8Array(2 + bytes.length);
+      entry[0] = bytes.length >> 8;
+      entry[1] = bytes.length & 0xff;
+      entry.set(bytes, 2);
+      this.listEntries.push(entry);
       this.vectors.push(undefined);
       this.levels.push(undefined);
     }

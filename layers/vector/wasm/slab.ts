@@ -69,6 +69,17 @@ export class VectorSlab {
     return this.arena.f32.slice(slot, slot + this.dim);
   }
 
+  /** Copies of the vectors in `slots`, sharing one buffer (one allocation instead of one each). */
+  readMany(slots: readonly number[]): Float32Array[] {
+    const out = new Float32Array(slots.length * this.dim);
+    const f32 = this.arena.f32;
+    return slots.map((slot, i) => {
+      const v = out.subarray(i * this.dim, (i + 1) * this.dim);
+      v.set(f32.subarray(slot, slot + this.dim));
+      return v;
+    });
+  }
+
   /** Give every chunk back to the arena; the slab must not be used after. */
   free(): void {
     if (this.#freed) return;
