@@ -6,7 +6,7 @@ import { pointCount, type Collection } from '../record/collections.js';
 import { concatBytes } from '../../src/kv/keys.js';
 import { pages } from '../../src/kv/pages.js';
 import { nodeBytes } from './hnsw/graph.js';
-import { pinnedPartition } from './partitions.js';
+import { partitionCovers, pinnedPartition } from './partitions.js';
 import type { VectorCache } from './cache.js';
 import { graphFor, graphNearest, pendingNodes } from './vector-index.js';
 import { decodePointId, pointIdItem } from '../record/layout.js';
@@ -77,16 +77,18 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
   const unfiltered = spec.filter === undefined && spec.scope === undefined && spec.shardKey === undefined;
   // Few enough points to score them all faster than walking the graph (Qdrant's rule, in points).
   const fullScanPoints = Math.floor((c.config.hnsw.full_scan_threshold * 1024) / (params.size * 4));
+  const partition = pinnedPartition(c, spec);
   const graph =
     spec.exact !== true &&
     (await pointCount(tx, c, { snapshot: true })) > fullScanPoints &&
     (unfiltered || (await estimateSelected(tx, c, spec, fullScanPoints + 1)) > fullScanPoints)
-      ? await graphFor(tx, c, name, pinnedPartition(c, spec))
+      ? await graphFor(tx, c, name, partition)
       : undefined;
   if (graph !== undefined) {
     // The graph finds the linked points (walking through those the filter rejects); the pending
     // tail (new or changed since the indexer last ran) is scored exactly, so a point is found as
-    // soon as its upsert returned.
+    // soon as its upsert returned. A pending point's place in a graph is stale (it may even have
+    // left the partition), so the graph's answer for it is ignored and the tail's counts.
     const accept: Accept | undefined = unfiltered ? undefined : async nodes => {
       const raws = await Promise.all(nodes.map(n => tx.get(concatBytes(c.keys.points.prefix, nodeBytes(n)))));
       return nodes.map((n, i) => {
@@ -94,13 +96,15 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
         return raw !== undefined && visible(spec, idOfNode(n), decodeRecord(raw));
       });
     };
-    const seen = new Set<PointId>();
+    const tail = await pendingNodes(tx, c, name);
+    const stale = new Set(tail);
+    // A partition graph holds only its members: when the partition is all the query asks for,
+    // the walk needs no filter.
+    const walkFilter = partition !== undefined && partitionCovers(spec, partition) ? undefined : accept;
     const k = spec.limit + offset + (spec.exclude?.size ?? 0);
-    for (const hit of await graphNearest(tx, c, name, graph, query, k, Math.max(spec.hnswEf ?? c.config.hnsw.ef_construct, k), accept, spec.cache)) {
-      seen.add(hit.id);
-      offer(hit.id, hit.vector);
+    for (const hit of await graphNearest(tx, c, name, graph, query, k, Math.max(spec.hnswEf ?? c.config.hnsw.ef_construct, k), walkFilter, spec.cache)) {
+      if (!stale.has(hit.node)) offer(hit.id, hit.vector);
     }
-    const tail = (await pendingNodes(tx, c, name)).filter(n => !seen.has(idOfNode(n)));
     const [raws, ok] = await Promise.all([Promise.all(tail.map(n => tx.get(concatBytes(vectors.prefix, nodeBytes(n))))), accept?.(tail)]);
     for (const [i, n] of tail.entries()) {
       const raw = raws[i];

@@ -65,8 +65,11 @@ export function partitionsOf(c: Collection, record: PointRecord): Partition[] {
   const out: Partition[] = [];
   for (const [field, schema] of Object.entries(c.indexes)) {
     if (schema.is_tenant !== true) continue;
-    const value = record.payload[field];
-    if (typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value))) out.push(['t', field, value]);
+    // An array holds several values, and a query pinned to any of them must find the point.
+    const held = record.payload[field];
+    for (const value of new Set(Array.isArray(held) ? held : [held])) {
+      if (typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value))) out.push(['t', field, value]);
+    }
   }
   if (record.shardKey !== undefined) out.push(['s', record.shardKey]);
   return out;
@@ -86,6 +89,20 @@ export function pinnedPartition(c: Collection, spec: { filter?: Filter | undefin
     }
   }
   return undefined;
+}
+
+/**
+ * True when being in `partition` is all that the query asks of a point: no other condition, scope
+ * or shard key to check, so a walk of the partition's graph needs no filter.
+ */
+export function partitionCovers(spec: { filter?: Filter | undefined; scope?: PayloadScope | undefined; shardKey?: ShardKey | undefined }, partition: Partition): boolean {
+  const pinned = (field: string, value: unknown) => partition[0] === 't' && partition[1] === field && partition[2] === value;
+  if (spec.shardKey !== undefined && !(partition[0] === 's' && partition[1] === spec.shardKey)) return false;
+  for (const [field, value] of Object.entries(spec.scope ?? {})) if (!pinned(field, value)) return false;
+  const f = spec.filter;
+  if (f === undefined) return true;
+  if (f.should.length > 0 || f.mustNot.length > 0 || f.minShould !== undefined) return false;
+  return f.must.every(m => m.kind === 'match_value' && m.key.rest.length === 0 && pinned(m.key.text, m.value));
 }
 
 /** Which partitions a node was linked into (so it can be unlinked from them). */

@@ -131,7 +131,7 @@ export async function graphNearest(
   ef: number,
   accept?: Accept,
   cache?: VectorCache,
-): Promise<{ id: PointId; vector: Float32Array }[]> {
+): Promise<{ node: NodeId; id: PointId; vector: Float32Array }[]> {
   const params = c.config.vectors[name];
   if (params === undefined) return [];
   let memo: GraphMemo;
@@ -151,7 +151,7 @@ export async function graphNearest(
     const levels = await Promise.all(handles.map(h => graph.level(h)));
     const members = handles.filter((h, i) => levels[i] !== undefined && typeof memo.vectors[h] === 'number');
     const vectors = memo.copyVectors(members);
-    return members.map((h, i) => ({ id: decodePointId(nodeBytes(graph.node(h))), vector: vectors[i] as Float32Array }));
+    return members.map((h, i) => ({ node: graph.node(h), id: decodePointId(nodeBytes(graph.node(h))), vector: vectors[i] as Float32Array }));
   } finally {
     memo.leave();
     if (cache === undefined) memo.retire();

@@ -151,6 +151,32 @@ it('fills the partition graphs when the tenant index is created after the points
   expect(await sizes()).toEqual([25, 25, 25, 25]);
 });
 
+it('applies the rest of a pinned query’s filter while walking the partition graph', async () => {
+  const q = queries[4] as number[];
+  const top = await search(q, 'acme');
+  const excluded = top.slice(0, 3);
+  const found = await inTenant(async tx => {
+    const c = await requireCollection(tx, 'docs');
+    const filter = parseFilter({ must: [{ key: 'tenant_id', match: { value: 'acme' } }], must_not: [{ has_id: excluded }] });
+    return (await exactSearch(tx, c, { vector: Float32Array.from(q), limit: 10, filter, cache })).map(h => h.id as number);
+  });
+  expect(found.length).toBe(10);
+  expect(found.some(id => excluded.includes(id))).toBe(false);
+  expect(found.every(id => id % TENANTS.length === 0 || id >= 9000)).toBe(true);
+});
+
+it('links a point whose tenant field holds several values into each of their graphs', async () => {
+  const q = queries[5] as number[];
+  await inTenant(async tx => {
+    const c = await requireCollection(tx, 'docs');
+    await upsertPoints(tx, c, parseUpsertPoints(c.config, { points: [{ id: 9003, vector: q, payload: { tenant_id: ['acme', 'globex'] } }] }));
+  });
+  await indexAll();
+  expect((await search(q, 'acme'))[0]).toBe(9003);
+  expect((await search(q, 'globex'))[0]).toBe(9003);
+  expect(await search(q, 'initech')).not.toContain(9003);
+});
+
 it('answers a pinned query from the partition graph itself (not by scoring every point)', async () => {
   // Remove acme's graph entry point: a search that walks that graph finds nothing, an exact one would.
   await inTenant(async tx => {
