@@ -15,8 +15,14 @@ import { WriterMemos } from './writer-memos.js';
 
 /** Options of {@link VectorIndexer}. */
 export interface IndexerOptions {
-  /** Points linked per transaction (default 32: a batch must stay well inside five seconds). */
+  /** The most points linked per transaction (default 1024). */
   readonly batch?: number;
+  /**
+   * How long a transaction links points before it commits, in ms (default 250): a transaction
+   * must stay well inside FoundationDB's five seconds, and a short one conflicts less with
+   * writers; a longer one spreads the commit's cost over more points.
+   */
+  readonly batchMs?: number;
   /** Pause between rounds that found nothing to do, in ms (default 500). */
   readonly idleMs?: number;
   /** Told about failures (the indexer carries on). */
@@ -26,6 +32,7 @@ export interface IndexerOptions {
 export class VectorIndexer {
   readonly #db: Database;
   readonly #batch: number;
+  readonly #batchMs: number;
   readonly #idleMs: number;
   readonly #onError: (err: unknown) => void;
   #running = false;
@@ -36,7 +43,8 @@ export class VectorIndexer {
 
   constructor(db: Database, options: IndexerOptions = {}) {
     this.#db = db;
-    this.#batch = options.batch ?? 32;
+    this.#batch = options.batch ?? 1024;
+    this.#batchMs = options.batchMs ?? 250;
     this.#idleMs = options.idleMs ?? 500;
     this.#onError = options.onError ?? (() => {});
   }
@@ -112,9 +120,10 @@ export class VectorIndexer {
           return true;
         }
         let linked = 0;
+        const deadline = performance.now() + this.#batchMs;
         for (const name of Object.keys(c.config.vectors)) {
-          linked += await indexPending(tx, c, name, this.#batch, this.#memos);
-          if (linked >= this.#batch) break;
+          linked += await indexPending(tx, c, name, this.#batch - linked, this.#memos, deadline);
+          if (linked >= this.#batch || performance.now() >= deadline) break;
         }
         if (linked > 0) {
           worked = true;

@@ -40,23 +40,26 @@ export function hasGlobalGraph(c: Collection): boolean {
 /**
  * Link up to `limit` pending points of vector `name` into the graphs (re-linking updated ones and
  * unlinking removed ones: from the global graph and from every partition graph they were in),
- * clearing their pending entries. Returns how many were handled. `memos` keeps decoded graphs
- * across the caller's transactions (the indexer's); by default they last this call only.
+ * clearing their pending entries. Returns how many were handled: at least one, and no more once
+ * `deadline` (a `performance.now()` time) has passed. `memos` keeps decoded graphs across the
+ * caller's transactions (the indexer's); by default they last this call only.
  */
-export async function indexPending(tx: Transaction, c: Collection, name: string, limit = 32, memos = new WriterMemos()): Promise<number> {
-  const pending = c.keys.pending(name);
-  const { begin, end } = pending.range();
-  const { kvs } = await tx.getRange(begin, end, { limit });
-  if (kvs.length === 0) return 0;
+export async function indexPending(tx: Transaction, c: Collection, name: string, limit = 32, memos = new WriterMemos(), deadline = Number.POSITIVE_INFINITY): Promise<number> {
   const params = c.config.vectors[name];
   if (params === undefined) return 0;
+  const pending = c.keys.pending(name);
+  const { begin, end } = pending.range();
   const vectors = c.keys.vectors(name);
   const globalParams = hnswParams(c);
   const partitionParams: HnswParams = { m: payloadM(c), efConstruct: c.config.hnsw.ef_construct };
   const storeOf = (graph: Subspace) => memos.store(tx, graph, vectors, params.distance, params.size);
   const global = hasGlobalGraph(c) ? await storeOf(graphSpace(c, name)) : undefined;
   const partitionStore = (p: Partition) => storeOf(partitionSpace(c, name, p));
-  for (const { key } of kvs) {
+  let handled = 0;
+  // Pending keys are read a few at a time: a key read is one a concurrent upsert conflicts with.
+  for await (const { key } of keysOf(pages(tx, begin, end, { limit: Math.min(limit, 64) }))) {
+    if (handled >= limit || (handled > 0 && performance.now() >= deadline)) break;
+    handled++;
     const node = nodeOf(key.subarray(pending.prefix.length));
     const [rawVector, raw, was] = await Promise.all([tx.get(concatBytes(vectors.prefix, nodeBytes(node))), tx.get(concatBytes(c.keys.points.prefix, nodeBytes(node))), membership(tx, c, name, node)]);
     const vector = rawVector === undefined || raw === undefined ? null : decodeVector(rawVector);
@@ -84,7 +87,11 @@ export async function indexPending(tx: Transaction, c: Collection, name: string,
     await new Promise<void>(resolve => setImmediate(resolve));
   }
   memos.flush();
-  return kvs.length;
+  return handled;
+}
+
+async function* keysOf(source: AsyncGenerator<{ key: Uint8Array }[]>): AsyncGenerator<{ key: Uint8Array }> {
+  for await (const page of source) yield* page;
 }
 
 /** The points of vector `name` not yet linked (the tail a search scores exactly), up to `limit`. */
@@ -147,7 +154,7 @@ export async function graphNearest(
     const found = await searchGraph(graph, query, k, ef, accept);
     // A node can linger behind a one-way link after leaving the graph (a point that moved to
     // another partition still has a vector): only members count.
-    const handles = found.map(f => graph.handle(f.node));
+    const handles = found.map(f => f.handle);
     const levels = await Promise.all(handles.map(h => graph.level(h)));
     const members = handles.filter((h, i) => levels[i] !== undefined && typeof memo.vectors[h] === 'number');
     const vectors = memo.copyVectors(members);

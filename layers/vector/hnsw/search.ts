@@ -4,6 +4,8 @@ import { searchLayer, type Accept, type Scored } from './layer.js';
 /** A node found by a search, with its rank distance to the query (lower is closer). */
 export interface Found {
   readonly node: NodeId;
+  /** Its handle in the store's memo. */
+  readonly handle: number;
   readonly distance: number;
 }
 
@@ -23,7 +25,7 @@ export async function searchGraph(store: GraphStore, query: Float32Array, k: num
     let nearest: Scored[] = [{ node: entry.node, distance: memo.rank(slot, entryVector) }];
     for (let l = entry.level; l > 0; l--) nearest = (await searchLayer(store, slot, nearest, 1, l)).slice(0, 1);
     const found = await searchLayer(store, slot, nearest, Math.max(ef, k), 0, accept);
-    return found.slice(0, k).map(f => ({ node: store.node(f.node), distance: f.distance }));
+    return found.slice(0, k).map(f => ({ node: store.node(f.node), handle: f.node, distance: f.distance }));
   } finally {
     memo.spare(slot);
   }
