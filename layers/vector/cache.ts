@@ -1,5 +1,6 @@
 import type { Distance } from './distance.js';
 import { GraphMemo } from './hnsw/memo.js';
+import { DEFAULT_MEMO_BYTES, MemoShelf } from './memo-shelf.js';
 
 /**
  * Decoded vectors and neighbour lists kept across searches, so that a query walks the graph in
@@ -15,32 +16,22 @@ import { GraphMemo } from './hnsw/memo.js';
  * One instance per process (or per database handle); pass it to searches.
  */
 export class VectorCache {
-  readonly #memos = new Map<string, { versions: string; memo: GraphMemo }>();
-  readonly #maxGraphs: number;
+  readonly #shelf: MemoShelf<{ versions: string; memo: GraphMemo }>;
 
-  /** `maxGraphs`: how many graphs' memos to keep (partition graphs count one each). */
-  constructor(maxGraphs = 64) {
-    if (!Number.isSafeInteger(maxGraphs) || maxGraphs < 1) throw new RangeError(`maxGraphs must be a positive whole number, got ${maxGraphs}`);
-    this.#maxGraphs = maxGraphs;
+  /**
+   * `maxGraphs`: how many graphs' memos to keep (partition graphs count one each); `maxBytes`:
+   * how much decoded vector data they may hold together (default 256 MiB).
+   */
+  constructor(maxGraphs = 64, maxBytes = DEFAULT_MEMO_BYTES) {
+    this.#shelf = new MemoShelf(maxGraphs, maxBytes);
   }
 
   /** The memo of graph `graphKey` at `versions`, fresh when the versions moved. */
   memo(graphKey: string, versions: string, distance: Distance, dim: number): GraphMemo {
-    const held = this.#memos.get(graphKey);
-    if (held !== undefined && held.versions === versions) {
-      this.#memos.delete(graphKey);
-      this.#memos.set(graphKey, held);
-      return held.memo;
-    }
+    const held = this.#shelf.get(graphKey);
+    if (held !== undefined && held.versions === versions) return held.memo;
     const memo = new GraphMemo(distance, dim);
-    held?.memo.retire();
-    this.#memos.delete(graphKey);
-    this.#memos.set(graphKey, { versions, memo });
-    for (const [key, old] of this.#memos) {
-      if (this.#memos.size <= this.#maxGraphs) break;
-      old.memo.retire();
-      this.#memos.delete(key);
-    }
+    this.#shelf.set(graphKey, { versions, memo });
     return memo;
   }
 }

@@ -25,6 +25,8 @@ export interface IndexerOptions {
   readonly batchMs?: number;
   /** Pause between rounds that found nothing to do, in ms (default 500). */
   readonly idleMs?: number;
+  /** How much decoded vector data the indexer keeps between transactions (default 256 MiB). */
+  readonly cacheBytes?: number;
   /** Told about failures (the indexer carries on). */
   readonly onError?: (err: unknown) => void;
 }
@@ -39,12 +41,13 @@ export class VectorIndexer {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   /** Decoded graphs kept from batch to batch (valid while no other writer changes them). */
-  readonly #memos = new WriterMemos();
+  readonly #memos: WriterMemos;
 
   constructor(db: Database, options: IndexerOptions = {}) {
     this.#db = db;
     this.#batch = options.batch ?? 1024;
     this.#batchMs = options.batchMs ?? 250;
+    this.#memos = new WriterMemos(64, options.cacheBytes);
     this.#idleMs = options.idleMs ?? 500;
     this.#onError = options.onError ?? (() => {});
   }

@@ -1,7 +1,8 @@
 import type { Subspace } from '../../src/kv/subspace.js';
 import type { Transaction } from '../../src/kv/types.js';
 import type { Distance } from './distance.js';
-import { GraphStore, graphVersion } from './hnsw/graph.js';
+import { graphId, GraphStore, graphVersion } from './hnsw/graph.js';
+import { DEFAULT_MEMO_BYTES, MemoShelf } from './memo-shelf.js';
 import { GraphMemo } from './hnsw/memo.js';
 
 /**
@@ -17,13 +18,12 @@ import { GraphMemo } from './hnsw/memo.js';
  * graph places them by the old vector anyway).
  */
 export class WriterMemos {
-  readonly #held = new Map<string, { memo: GraphMemo; version: bigint }>();
+  readonly #held: MemoShelf<{ memo: GraphMemo; version: bigint }>;
   readonly #attempt = new Map<string, { store: GraphStore; version: bigint }>();
-  readonly #maxGraphs: number;
 
-  /** `maxGraphs`: how many graphs' memos to keep (least recently used go first). */
-  constructor(maxGraphs = 64) {
-    this.#maxGraphs = maxGraphs;
+  /** `maxGraphs` and `maxBytes` bound the memos kept (see memo-shelf.ts). */
+  constructor(maxGraphs = 64, maxBytes = DEFAULT_MEMO_BYTES) {
+    this.#held = new MemoShelf(maxGraphs, maxBytes);
   }
 
   /** Call at the start of every transaction attempt. */
@@ -37,16 +37,13 @@ export class WriterMemos {
 
   /** The store of graph `graph` for this attempt, with the kept memo when it is still valid. */
   async store(tx: Transaction, graph: Subspace, vectors: Subspace, distance: Distance, dim: number): Promise<GraphStore> {
-    const key = Buffer.from(graph.prefix).toString('latin1');
+    const key = graphId(graph);
     const used = this.#attempt.get(key);
     if (used !== undefined) return used.store;
     const version = await graphVersion(tx, graph);
     const held = this.#held.get(key);
     const valid = held !== undefined && held.version === version;
-    if (held !== undefined && !valid) {
-      held.memo.retire();
-      this.#held.delete(key);
-    }
+    if (held !== undefined && !valid) this.#held.delete(key);
     const store = new GraphStore(tx, graph, vectors, valid ? held.memo : new GraphMemo(distance, dim));
     this.#attempt.set(key, { store, version });
     return store;
@@ -59,15 +56,7 @@ export class WriterMemos {
 
   /** The attempt committed: keep its memos, each at its graph's new version. */
   committed(): void {
-    for (const [key, { store, version }] of this.#attempt) {
-      this.#held.delete(key);
-      this.#held.set(key, { memo: store.memo, version: store.changed ? version + 1n : version });
-    }
+    for (const [key, { store, version }] of this.#attempt) this.#held.set(key, { memo: store.memo, version: store.changed ? version + 1n : version });
     this.#attempt.clear();
-    for (const [key, { memo }] of this.#held) {
-      if (this.#held.size <= this.#maxGraphs) break;
-      memo.retire();
-      this.#held.delete(key);
-    }
   }
 }

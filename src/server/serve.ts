@@ -84,7 +84,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     metrics.gauge('strata_token_cache_misses_total', 'token cache misses', () => verifier?.stats().misses ?? 0);
     const app = buildApp({
       db,
-      vectorCache: new VectorCache(),
+      vectorCache: new VectorCache(64, knobs.vector_cache_bytes),
       verifier,
       subnets: parseTrustedSubnets(config.trustedSubnets),
       knobs: {
@@ -125,7 +125,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     timers.push(setInterval(() => void sweep().catch(err => logger.warn({ err }, 'revocation sweep failed')), SWEEP_MS));
     for (const t of timers) t.unref();
     // Links new and changed vectors into the collections' graphs, in the background.
-    const indexer = new VectorIndexer(db, { onError: err => logger.warn({ err }, 'vector indexing failed; retrying') });
+    const indexer = new VectorIndexer(db, { batchMs: knobs.vector_index_batch_ms, cacheBytes: knobs.vector_cache_bytes, onError: err => logger.warn({ err }, 'vector indexing failed; retrying') });
     indexer.start();
     logger.info({ url, engine: db.engine, keys: keySet?.kids() ?? [], dev: dev !== undefined }, `Strata listening on ${url}`);
     return {

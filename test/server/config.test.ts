@@ -12,6 +12,8 @@ describe('strata serve flags and knobs', () => {
       token_clock_skew_seconds: 0,
       max_token_size_bytes: 8192,
       audit_time_window_seconds: 5,
+      vector_cache_bytes: 256 * 1024 * 1024,
+      vector_index_batch_ms: 250,
     });
     expect(flags).toEqual({});
     expect(trustedSubnets).toEqual([]);
@@ -40,6 +42,8 @@ describe('strata serve flags and knobs', () => {
     [['--knob_token_cache_size=many']],
     [['--knob_allow_tokenless_tenant_access=yes']],
     [['--knob_token_clock_skew_seconds=61']],
+    [['--knob_vector_cache_bytes=0']],
+    [['--knob_vector_index_batch_ms=0']],
     [['--bogus', 'x']],
     [['stray']],
     [['--listen']],
