@@ -4,7 +4,10 @@ import { pruneTo } from './insert.js';
 /**
  * Remove a node and repair the graph around it: each former neighbour loses the link and is offered
  * the removed node's other neighbours in its place (chosen with the same heuristic), so removing
- * nodes does not cut the graph apart. Call while the node's vector is still readable.
+ * nodes does not cut the graph apart. Links are one-way: nodes that linked to the removed one
+ * without being its neighbours are looked for among its neighbours' neighbours (where such links
+ * come from: they chose it as close) and repaired the same way. A link from farther away can
+ * remain; searches skip it, and it goes when that list is next rewritten.
  */
 export async function deleteNode(store: GraphStore, params: HnswParams, node: NodeId): Promise<void> {
   const h = store.handle(node);
@@ -14,7 +17,13 @@ export async function deleteNode(store: GraphStore, params: HnswParams, node: No
   for (let l = level; l >= 0; l--) {
     const around = await store.neighbours(l, h);
     aroundAt[l] = around;
-    for (const n of around) {
+    const twoHops = new Set<number>();
+    for (const n of around) for (const x of await store.neighbours(l, n)) twoHops.add(x);
+    for (const n of around) twoHops.delete(n);
+    twoHops.delete(h);
+    const linking: number[] = [...around];
+    for (const x of twoHops) if ((await store.neighbours(l, x)).includes(h)) linking.push(x);
+    for (const n of linking) {
       const list = (await store.neighbours(l, n)).filter(x => x !== h);
       await pruneTo(store, params, l, n, [...new Set([...list, ...around.filter(x => x !== n && x !== h)])]);
     }

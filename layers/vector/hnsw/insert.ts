@@ -54,12 +54,17 @@ export async function insertNode(store: GraphStore, params: HnswParams, node: No
 async function link(store: GraphStore, params: HnswParams, level: number, from: number, to: number): Promise<void> {
   const list = await store.neighbours(level, from);
   if (list.includes(to)) return;
+  // Links are one-way, so removing a node cannot find every link to it: links to removed points
+  // (known to have no vector) go whenever a list is rewritten.
+  const vectors = store.memo.vectors;
+  const kept = list.filter(n => vectors[n] !== null);
   const limit = maxLinks(params, level);
-  if (list.length < limit) {
-    store.setNeighbours(level, from, [...list, to]);
+  if (kept.length < limit) {
+    kept.push(to);
+    store.setNeighbours(level, from, kept);
     return;
   }
-  await pruneTo(store, params, level, from, [...list, to]);
+  await pruneTo(store, params, level, from, [...kept, to]);
 }
 
 /**
