@@ -3,8 +3,8 @@ import { openDatabase } from '../../src/kv/open.js';
 import type { Database } from '../../src/kv/types.js';
 import { createTenant } from '../../src/tenancy/registry.js';
 import { tenantHandle } from '../../src/tenancy/tenant.js';
-import { createCollection, parseFilter, parseUpsertPoints, selectPoints, upsertPoints } from '../../layers/record/index.js';
-import { exactSearch } from '../../layers/vector/index.js';
+import { createCollection, parseFilter, parseUpsertPoints, requireCollection, selectPoints, upsertPoints } from '../../layers/record/index.js';
+import { exactSearch, indexedCount, search, VectorCache, VectorIndexer } from '../../layers/vector/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // The README's in-process example, as written there: collections and search on a tenant handle.
@@ -34,4 +34,22 @@ it('creates a collection, upserts, searches and filters through the library', as
   });
   expect(seen.hits).toEqual([{ id: 1, score: 1 }]);
   expect(seen.points).toEqual([[1, { city: 'Berlin' }]]);
+});
+
+it('links points with a VectorIndexer and searches the graph through a VectorCache, as the README shows', async () => {
+  const acme = tenantHandle(db, 'acme');
+  const unit = (i: number) => [Math.cos(i / 50), Math.sin(i / 50), (i % 7) / 7];
+  await acme.transact(async tx => {
+    const c = await createCollection(tx, 'many', { vectors: { size: 3, distance: 'Euclid' }, hnsw_config: { full_scan_threshold: 1 } });
+    await upsertPoints(tx, c, parseUpsertPoints(c.config, { points: Array.from({ length: 400 }, (_, i) => ({ id: i, vector: unit(i) })) }));
+  });
+  const indexer = new VectorIndexer(db);
+  indexer.start();
+  const linked = () => acme.transact(async tx => indexedCount(tx, await requireCollection(tx, 'many'), ''));
+  for (let waited = 0; (await linked()) < 400 && waited < 20_000; waited += 20) await new Promise(resolve => setTimeout(resolve, 20));
+  await indexer.stop();
+  expect(await linked()).toBe(400);
+  const cache = new VectorCache();
+  const hits = await acme.transact(async tx => search(tx, await requireCollection(tx, 'many'), { vector: Float32Array.from(unit(123)), limit: 3, hnswEf: 64, cache }));
+  expect(hits[0]).toEqual({ id: 123, score: 0 });
 });
