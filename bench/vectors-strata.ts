@@ -39,7 +39,6 @@ export interface StrataQuery {
 }
 
 const UPSERT_BATCH = 256;
-const INDEXER_BATCH = 64;
 
 export class StrataStore {
   readonly #dir: string;
@@ -90,7 +89,7 @@ export class StrataStore {
 
   /** Run the background indexer's rounds until nothing is pending: every graph is linked. */
   async linkAll(): Promise<void> {
-    const indexer = new VectorIndexer(this.#db, { batch: INDEXER_BATCH });
+    const indexer = new VectorIndexer(this.#db);
     while (await indexer.runOnce());
   }
 

@@ -156,7 +156,7 @@ export async function graphNearest(
     // another partition still has a vector): only members count.
     const handles = found.map(f => f.handle);
     const levels = await Promise.all(handles.map(h => graph.level(h)));
-    const members = handles.filter((h, i) => levels[i] !== undefined && typeof memo.vectors[h] === 'number');
+    const members = handles.filter((h, i) => levels[i] !== undefined && (memo.slots[h] as number) >= 0);
     const vectors = memo.copyVectors(members);
     return members.map((h, i) => ({ node: graph.node(h), id: decodePointId(nodeBytes(graph.node(h))), vector: vectors[i] as Float32Array }));
   } finally {

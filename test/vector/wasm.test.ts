@@ -62,7 +62,7 @@ describe('SIMD distance kernels (WebAssembly)', () => {
     memo.setVector(q, Float32Array.of(1, 0));
     memo.setVector(near, Float32Array.of(2, 0));
     memo.setVector(far, Float32Array.of(0, 2));
-    const slot = (h: number) => memo.vectors[h] as number;
+    const slot = (h: number) => memo.slots[h] as number;
     expect(memo.rank(slot(q), slot(near))).toBe(-2);
     expect(memo.rank(slot(q), slot(near))).toBeLessThan(memo.rank(slot(q), slot(far)));
   });

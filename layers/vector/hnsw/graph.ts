@@ -1,7 +1,7 @@
 import { concatBytes, prefixEnd } from '../../../src/kv/keys.js';
 import type { Subspace } from '../../../src/kv/subspace.js';
 import type { Transaction } from '../../../src/kv/types.js';
-import type { GraphMemo, VisitedMarks } from './memo.js';
+import { UNREAD, type GraphMemo, type VisitedMarks } from './memo.js';
 
 /**
  * An HNSW graph stored in the key-value layer (after the FDB Record Layer's `async/hnsw`): every
@@ -231,23 +231,24 @@ export class GraphStore {
   }
 
   /**
-   * Make sure the vectors of `nodes` are in the memo (`memo.vectors[h]`: a slot, or null for a
+   * Make sure the vectors of `nodes` are in the memo (`memo.slots[h]`: a slot, or NO_VECTOR for a
    * node whose point is gone), reading the missing ones together.
    */
   async loadVectors(nodes: readonly number[]): Promise<void> {
-    const vectors = this.memo.vectors;
-    const missing = nodes.filter(n => vectors[n] === undefined);
+    const slots = this.memo.slots;
+    const missing = nodes.filter(n => slots[n] === UNREAD);
     if (missing.length === 0) return;
     const raws = await Promise.all(missing.map(n => this.#tx.get(concatBytes(this.#vectorPrefix, this.memo.idBytes[n] as Buffer))));
     for (const [i, n] of missing.entries()) {
-      if (vectors[n] === undefined) this.memo.setVectorBytes(n, raws[i]);
+      if (this.memo.slots[n] === UNREAD) this.memo.setVectorBytes(n, raws[i]);
     }
   }
 
   /** The slot of `node`'s vector (null: the point has none), read if not in the memo. */
   async vector(node: number): Promise<number | null> {
     await this.loadVectors([node]);
-    return this.memo.vectors[node] ?? null;
+    const slot = this.memo.slots[node] as number;
+    return slot >= 0 ? slot : null;
   }
 
   /** Tell the store a node's vector as it is now (null: gone), e.g. one being inserted, maybe not yet readable. */

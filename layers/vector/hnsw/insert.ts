@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GraphStore, HnswParams, NodeId } from './graph.js';
 import { searchLayer, selectNeighbours, type Scored } from './layer.js';
+import { NO_VECTOR } from './memo.js';
 
 /**
  * Insert a node (its vector already stored, or made known to the store) into the graph.
@@ -26,7 +27,7 @@ export const maxLinks = (params: HnswParams, level: number) => (level === 0 ? 2 
 export async function insertNode(store: GraphStore, params: HnswParams, node: NodeId, vector: Float32Array): Promise<void> {
   const h = store.handle(node);
   store.knowVector(h, vector);
-  const query = store.memo.vectors[h] as number;
+  const query = store.memo.slots[h] as number;
   const rank = store.memo.rank;
   const level = levelOf(node, params.m);
   store.setLevel(h, level);
@@ -56,8 +57,8 @@ async function link(store: GraphStore, params: HnswParams, level: number, from: 
   if (list.includes(to)) return;
   // Links are one-way, so removing a node cannot find every link to it: links to removed points
   // (known to have no vector) go whenever a list is rewritten.
-  const vectors = store.memo.vectors;
-  const kept = list.filter(n => vectors[n] !== null);
+  const slots = store.memo.slots;
+  const kept = list.filter(n => slots[n] !== NO_VECTOR);
   const limit = maxLinks(params, level);
   if (kept.length < limit) {
     kept.push(to);
@@ -79,11 +80,11 @@ export async function pruneTo(store: GraphStore, params: HnswParams, level: numb
     return;
   }
   await store.loadVectors(pool);
-  const { vectors, rank } = store.memo;
+  const { slots, rank } = store.memo;
   const scored: Scored[] = [];
   for (const n of pool) {
-    const v = vectors[n];
-    if (v !== null && v !== undefined) scored.push({ node: n, distance: rank(base, v) });
+    const v = slots[n] as number;
+    if (v >= 0) scored.push({ node: n, distance: rank(base, v) });
   }
   scored.sort((a, b) => a.distance - b.distance);
   store.setNeighbours(level, node, (await selectNeighbours(store, scored, maxLinks(params, level))).map(s => s.node));

@@ -1,5 +1,6 @@
 import { DistanceHeap } from './heap.js';
 import type { GraphStore, NodeId } from './graph.js';
+import { UNREAD } from './memo.js';
 
 /**
  * The two HNSW building blocks (Malkov & Yashunin, algorithms 2 and 4): a best-first search of one
@@ -36,8 +37,8 @@ export async function searchLayer(
 ): Promise<Scored[]> {
   const memo = store.memo;
   const rank = memo.rank;
-  const vectors = memo.vectors;
   const lists = memo.level(level);
+  let slots = memo.slots;
   const visited = store.visited();
   try {
     const candidates = new DistanceHeap();
@@ -55,23 +56,28 @@ export async function searchLayer(
       const node = candidates.peekNode();
       candidates.pop();
       if (results.size >= ef && distance > results.peekDistance()) break;
-      const list = lists[node] ?? (await store.neighbours(level, node));
+      let list = lists[node];
+      if (list === undefined) {
+        list = await store.neighbours(level, node);
+        slots = memo.slots;
+      }
       fresh.length = 0;
       let missing = false;
       for (const n of list) {
         if (visited.has(n)) continue;
         visited.add(n);
         fresh.push(n);
-        if (vectors[n] === undefined) missing = true;
+        if (slots[n] === UNREAD) missing = true;
       }
       if (fresh.length === 0) continue;
       let accepted: readonly boolean[] | undefined;
       if (accept !== undefined) [, accepted] = await Promise.all([missing ? store.loadVectors(fresh) : undefined, accept(fresh.map(n => store.node(n)))]);
       else if (missing) await store.loadVectors(fresh);
+      if (accept !== undefined || missing) slots = memo.slots;
       for (let i = 0; i < fresh.length; i++) {
         const n = fresh[i] as number;
-        const v = vectors[n];
-        if (v === null || v === undefined) continue; // a point deleted under a stale link
+        const v = slots[n] as number;
+        if (v < 0) continue; // a point deleted under a stale link
         const d = rank(query, v);
         if (results.size < ef || d < results.peekDistance()) {
           candidates.push(d, n);
@@ -96,14 +102,14 @@ export async function searchLayer(
 export async function selectNeighbours(store: GraphStore, candidates: readonly Scored[], m: number): Promise<Scored[]> {
   if (candidates.length <= m) return [...candidates];
   await store.loadVectors(candidates.map(c => c.node));
-  const { vectors, rank } = store.memo;
+  const { slots, rank } = store.memo;
   const kept: Scored[] = [];
   const keptVectors: number[] = [];
   const skipped: Scored[] = [];
   for (const c of candidates) {
     if (kept.length >= m) break;
-    const v = vectors[c.node];
-    if (v === null || v === undefined) continue;
+    const v = slots[c.node] as number;
+    if (v < 0) continue;
     let diverse = true;
     for (const k of keptVectors) {
       if (rank(v, k) <= c.distance) {

@@ -3,6 +3,11 @@ import { sharedArena, type VectorArena } from '../wasm/arena.js';
 import { VectorSlab } from '../wasm/slab.js';
 import type { NodeId } from './graph.js';
 
+/** In `GraphMemo.slots`: the vector has not been read yet. */
+export const UNREAD = -1;
+/** In `GraphMemo.slots`: the node's point has no vector (it was removed). */
+export const NO_VECTOR = -2;
+
 /** Ranks two vectors by their slots: lower is closer. */
 export type Rank = (a: number, b: number) => number;
 
@@ -29,8 +34,8 @@ export class GraphMemo {
   readonly idBytes: Buffer[] = [];
   /** handle → its entry in a stored neighbour list: u16 big-endian length + id bytes */
   readonly listEntries: Uint8Array[] = [];
-  /** handle → the slot of its vector: undefined while not read, null when the point has none */
-  readonly vectors: (number | null | undefined)[] = [];
+  /** handle → the slot of its vector, or UNREAD, or NO_VECTOR (typed: read on every step of a search) */
+  #slots = new Int32Array(256).fill(UNREAD);
   /** handle → the node's top level in this graph: undefined while not read, null when not in it */
   readonly levels: (number | null | undefined)[] = [];
   /** level → handle → neighbour handles, undefined while not read */
@@ -55,23 +60,31 @@ export class GraphMemo {
     }
   }
 
+  /**
+   * handle → the slot of its vector, UNREAD or NO_VECTOR. The array is replaced when it grows (as
+   * new nodes get handles): read it again after waiting on anything.
+   */
+  get slots(): Int32Array {
+    return this.#slots;
+  }
+
   /** Set the vector of `h` as it is now (null: the point has none), reusing its slot. */
   setVector(h: number, v: Float32Array | null): void {
-    if (v === null) this.vectors[h] = null;
+    if (v === null) this.#slots[h] = NO_VECTOR;
     else this.slab.write(this.#slotOf(h), v);
   }
 
   /** Set the vector of `h` from its stored bytes (undefined: the point has none). */
   setVectorBytes(h: number, bytes: Uint8Array | undefined): void {
-    if (bytes === undefined) this.vectors[h] = null;
+    if (bytes === undefined) this.#slots[h] = NO_VECTOR;
     else this.slab.writeBytes(this.#slotOf(h), bytes);
   }
 
   #slotOf(h: number): number {
-    const held = this.vectors[h];
-    if (typeof held === 'number') return held;
+    const held = this.#slots[h] as number;
+    if (held >= 0) return held;
     const slot = this.slab.slot();
-    this.vectors[h] = slot;
+    this.#slots[h] = slot;
     return slot;
   }
 
@@ -88,7 +101,7 @@ export class GraphMemo {
 
   /** Copies of the vectors of `handles` (each must have one in the memo), in one allocation. */
   copyVectors(handles: readonly number[]): Float32Array[] {
-    return this.slab.readMany(handles.map(h => this.vectors[h] as number));
+    return this.slab.readMany(handles.map(h => this.#slots[h] as number));
   }
 
   /** Bytes this memo holds in the arena. */
@@ -126,7 +139,11 @@ export class GraphMemo {
       entry[1] = bytes.length & 0xff;
       entry.set(bytes, 2);
       this.listEntries.push(entry);
-      this.vectors.push(undefined);
+      if (h === this.#slots.length) {
+        const grown = new Int32Array(h * 2).fill(UNREAD);
+        grown.set(this.#slots);
+        this.#slots = grown;
+      }
       this.levels.push(undefined);
     }
     return h;
