@@ -4,6 +4,7 @@ import { dotProduct, manhattanDistance, squaredEuclidean } from '../../layers/ve
 import { GraphMemo } from '../../layers/vector/hnsw/memo.js';
 import { VectorArena } from '../../layers/vector/wasm/arena.js';
 import { VectorSlab } from '../../layers/vector/wasm/slab.js';
+import { seeded } from '../helpers/random.js';
 
 const f32 = fc.float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true });
 
@@ -54,6 +55,18 @@ describe('SIMD distance kernels (WebAssembly)', () => {
     const zero = slab.slot();
     slab.write(zero, new Float32Array(784));
     expect(arena.kernels.l2(first, zero, slab.stride)).toBe(784 * 0.25);
+  });
+
+  it('rank a batch exactly as one call each, for every distance', () => {
+    const rand = seeded(3);
+    for (const distance of ['Euclid', 'Dot', 'Cosine', 'Manhattan'] as const) {
+      const memo = new GraphMemo(distance, 37, new VectorArena());
+      const handles = Array.from({ length: 50 }, (_, i) => memo.handle(`n${i}`));
+      for (const h of handles) memo.setVector(h, Float32Array.from({ length: 37 }, () => rand() * 4 - 2));
+      const q = memo.slots[handles[0] as number] as number;
+      const many = Array.from(memo.rankMany(q, handles, handles.length));
+      expect(many).toEqual(handles.map(h => memo.rank(q, memo.slots[h] as number)));
+    }
   });
 
   it('rank as HNSW needs: lower is closer, a negated dot product for Dot and Cosine', () => {

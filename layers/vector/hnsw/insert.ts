@@ -80,12 +80,10 @@ export async function pruneTo(store: GraphStore, params: HnswParams, level: numb
     return;
   }
   await store.loadVectors(pool);
-  const { slots, rank } = store.memo;
-  const scored: Scored[] = [];
-  for (const n of pool) {
-    const v = slots[n] as number;
-    if (v >= 0) scored.push({ node: n, distance: rank(base, v) });
-  }
+  const { slots } = store.memo;
+  const present = pool.filter(n => (slots[n] as number) >= 0);
+  const ranks = store.memo.rankMany(base, present, present.length);
+  const scored: Scored[] = present.map((n, i) => ({ node: n, distance: ranks[i] as number }));
   scored.sort((a, b) => a.distance - b.distance);
   store.setNeighbours(level, node, (await selectNeighbours(store, scored, maxLinks(params, level))).map(s => s.node));
 }

@@ -1,6 +1,7 @@
 import { DistanceHeap } from './heap.js';
 import type { GraphStore, NodeId } from './graph.js';
 import { UNREAD } from './memo.js';
+import { BATCH } from '../wasm/arena.js';
 
 /**
  * The two HNSW building blocks (Malkov & Yashunin, algorithms 2 and 4): a best-first search of one
@@ -36,7 +37,6 @@ export async function searchLayer(
   accept?: Accept,
 ): Promise<Scored[]> {
   const memo = store.memo;
-  const rank = memo.rank;
   const lists = memo.level(level);
   let slots = memo.slots;
   const visited = store.visited();
@@ -51,6 +51,7 @@ export async function searchLayer(
     }
     while (results.size > ef) results.pop();
     const fresh: number[] = [];
+    const withVector: number[] = []; // accepted flags of the nodes kept for ranking
     while (candidates.size > 0) {
       const distance = candidates.peekDistance();
       const node = candidates.peekNode();
@@ -74,14 +75,21 @@ export async function searchLayer(
       if (accept !== undefined) [, accepted] = await Promise.all([missing ? store.loadVectors(fresh) : undefined, accept(fresh.map(n => store.node(n)))]);
       else if (missing) await store.loadVectors(fresh);
       if (accept !== undefined || missing) slots = memo.slots;
+      // Nodes whose point is gone (under a stale link) are skipped; the rest ranked in one batch.
+      let count = 0;
       for (let i = 0; i < fresh.length; i++) {
         const n = fresh[i] as number;
-        const v = slots[n] as number;
-        if (v < 0) continue; // a point deleted under a stale link
-        const d = rank(query, v);
+        if ((slots[n] as number) < 0) continue;
+        if (accepted !== undefined) withVector[count] = accepted[i] === true ? 1 : 0;
+        fresh[count++] = n;
+      }
+      const ranks = memo.rankMany(query, fresh, Math.min(count, BATCH));
+      for (let i = 0; i < ranks.length; i++) {
+        const n = fresh[i] as number;
+        const d = ranks[i] as number;
         if (results.size < ef || d < results.peekDistance()) {
           candidates.push(d, n);
-          if (accepted === undefined || accepted[i] === true) {
+          if (accepted === undefined || withVector[i] === 1) {
             results.push(d, n);
             if (results.size > ef) results.pop();
           }

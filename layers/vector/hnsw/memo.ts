@@ -25,6 +25,10 @@ export class GraphMemo {
   readonly slab: VectorSlab;
   /** The distance searches rank by, over slots: lower is closer (a negated dot product for Cosine and Dot). */
   readonly rank: Rank;
+  readonly #arena: VectorArena;
+  readonly #many: (q: number, slots: number, count: number, out: number, n: number) => void;
+  /** -1 when the kernel's value is a similarity (dot): ranks are its negation. */
+  readonly #sign: 1 | -1;
   #users = 0;
   #retired = false;
   readonly #handles = new Map<NodeId, number>();
@@ -44,20 +48,44 @@ export class GraphMemo {
 
   constructor(distance: Distance, dim: number, arena: VectorArena = sharedArena()) {
     this.slab = new VectorSlab(arena, dim);
+    this.#arena = arena;
     const n = this.slab.stride;
     const { l2, dot, l1 } = arena.kernels;
     switch (distance) {
       case 'Cosine':
       case 'Dot':
         this.rank = (a, b) => -dot(a, b, n);
+        this.#many = arena.batches.dot;
+        this.#sign = -1;
         break;
       case 'Euclid':
         this.rank = (a, b) => l2(a, b, n);
+        this.#many = arena.batches.l2;
+        this.#sign = 1;
         break;
       case 'Manhattan':
         this.rank = (a, b) => l1(a, b, n);
+        this.#many = arena.batches.l1;
+        this.#sign = 1;
         break;
     }
+  }
+
+  /**
+   * The ranks from slot `query` to the vectors of `handles[0 … count)` (each must have one), in
+   * one call into the kernels. The result is a view into the arena: read it before anything else
+   * runs (the next batch, or the memory growing, replaces it).
+   */
+  rankMany(query: number, handles: readonly number[], count: number): Float32Array {
+    const arena = this.#arena;
+    const slots = this.#slots;
+    const list = arena.i32;
+    const at = arena.batchSlots;
+    for (let i = 0; i < count; i++) list[at + i] = slots[handles[i] as number] as number;
+    this.#many(query, at, count, arena.batchOut, this.slab.stride);
+    const out = arena.f32.subarray(arena.batchOut, arena.batchOut + count);
+    if (this.#sign === -1) for (let i = 0; i < count; i++) out[i] = -(out[i] as number);
+    return out;
   }
 
   /**

@@ -13,11 +13,21 @@ const PAGE_BYTES = 65_536;
 const MAX_PAGES = 32_768;
 
 type KernelFn = (a: number, b: number, n: number) => number;
+type BatchFn = (q: number, slots: number, count: number, out: number, n: number) => void;
+
+/** How many distances one batch call computes at most. */
+export const BATCH = 8192;
 
 export class VectorArena {
   readonly #memory: WebAssembly.Memory;
   readonly kernels: Readonly<Record<Kernel, KernelFn>>;
+  /** The batch forms (`NAME_many`), reading slots from `batchSlots` and writing to `batchOut`. */
+  readonly batches: Readonly<Record<Kernel, BatchFn>>;
+  /** Offsets (4-byte units) of the batch calls' slot list and results: one page, set aside. */
+  readonly batchSlots: number;
+  readonly batchOut: number;
   #f32: Float32Array;
+  #i32: Int32Array;
   #u8: Uint8Array;
   /** Pages given out so far (the rest of the memory is untouched). */
   #top = 0;
@@ -28,8 +38,17 @@ export class VectorArena {
     this.#memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(kernelModuleBytes()), { env: { memory: this.#memory } });
     this.kernels = Object.fromEntries(KERNELS.map(k => [k, instance.exports[k] as KernelFn])) as Record<Kernel, KernelFn>;
+    this.batches = Object.fromEntries(KERNELS.map(k => [k, instance.exports[`${k}_many`] as BatchFn])) as Record<Kernel, BatchFn>;
     this.#f32 = new Float32Array(this.#memory.buffer);
+    this.#i32 = new Int32Array(this.#memory.buffer);
     this.#u8 = new Uint8Array(this.#memory.buffer);
+    this.batchSlots = this.allocate((BATCH * 8) / PAGE_BYTES);
+    this.batchOut = this.batchSlots + BATCH;
+  }
+
+  /** The memory as 32-bit integers (a new view after the memory grows). */
+  get i32(): Int32Array {
+    return this.#i32;
   }
 
   /** The memory as floats (a new view after the memory grows: do not keep it across awaits). */
@@ -53,6 +72,7 @@ export class VectorArena {
       if (grow < needed) throw new RangeError('the vector cache memory is full (2 GiB): lower the cache bounds');
       this.#memory.grow(grow);
       this.#f32 = new Float32Array(this.#memory.buffer);
+      this.#i32 = new Int32Array(this.#memory.buffer);
       this.#u8 = new Uint8Array(this.#memory.buffer);
     }
     this.#top += pages;

@@ -10,7 +10,7 @@
  * fixed-width SIMD proposal's opcode table.
  */
 
-/** The kernels, in export order. */
+/** The kernels, in export order; each also comes as `NAME_many` (see `batchBody`). */
 export const KERNELS = ['l2', 'dot', 'l1'] as const;
 export type Kernel = (typeof KERNELS)[number];
 
@@ -53,6 +53,9 @@ const op = {
   tee: (local: number) => [0x22, local],
   i32Const: (n: number) => [0x41, ...sleb(n)],
   i32Shl: [0x74],
+  i32Load: [0x28, 2, 0], // align 2^2, offset 0
+  f32Store: [0x38, 2, 0],
+  call: (fn: number) => [0x10, ...uleb(fn)],
   i32Add: [0x6a],
   i32GeU: [0x4f],
   f32Add: [0x92],
@@ -98,18 +101,44 @@ function body(kernel: Kernel): number[] {
   return withSize([...locals, ...code]);
 }
 
+/**
+ * `NAME_many(q, slots, count, out, n)`: `out[i] = NAME(q, slots[i], n)` for i < count, where `slots`
+ * and `out` are offsets (in 4-byte units) of an i32 and an f32 array in the memory. One call from
+ * JavaScript per search step instead of one per neighbour.
+ */
+function batchBody(kernelIndex: number): number[] {
+  const [Q, SLOTS, COUNT, OUT, LEN, I] = [0, 1, 2, 3, 4, 5];
+  const toBytes = (local: number) => [...op.get(local), ...op.i32Const(2), ...op.i32Shl, ...op.set(local)];
+  const add = (local: number, n: number) => [...op.get(local), ...op.i32Const(n), ...op.i32Add, ...op.set(local)];
+  const code = [
+    ...toBytes(SLOTS),
+    ...toBytes(OUT),
+    ...op.block, ...op.loop,
+    ...op.get(I), ...op.get(COUNT), ...op.i32GeU, ...op.brIf(1),
+    ...op.get(OUT),
+    ...op.get(Q), ...op.get(SLOTS), ...op.i32Load, ...op.get(LEN), ...op.call(kernelIndex),
+    ...op.f32Store,
+    ...add(SLOTS, 4), ...add(OUT, 4), ...add(I, 1),
+    ...op.br(0), ...op.end, ...op.end,
+    ...op.end,
+  ];
+  return withSize([1, 1, I32, ...code]); // one local group: the counter
+}
+
 const withSize = (bytes: number[]) => [...uleb(bytes.length), ...bytes];
 const section = (id: number, bytes: number[]) => [id, ...withSize(bytes)];
 const name = (s: string) => withSize([...Buffer.from(s, 'utf8')]);
 
 /** The module's bytes: it imports its memory as `env.memory` and exports the kernels. */
 export function kernelModuleBytes(): Uint8Array {
+  const names = [...KERNELS, ...KERNELS.map(k => `${k}_many`)];
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // magic, version 1
-    ...section(1, [1, 0x60, 3, I32, I32, I32, 1, F32]), // one type: (i32, i32, i32) → f32
+    // Two types: (i32, i32, i32) → f32 for a kernel, (i32 × 5) → () for its batch form.
+    ...section(1, [2, 0x60, 3, I32, I32, I32, 1, F32, 0x60, 5, I32, I32, I32, I32, I32, 0]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]), // memory, at least one page
-    ...section(3, [KERNELS.length, ...KERNELS.map(() => 0)]),
-    ...section(7, [KERNELS.length, ...KERNELS.flatMap((k, i) => [...name(k), 0x00, i])]),
-    ...section(10, [KERNELS.length, ...KERNELS.flatMap(body)]),
+    ...section(3, [names.length, ...KERNELS.map(() => 0), ...KERNELS.map(() => 1)]),
+    ...section(7, [names.length, ...names.flatMap((k, i) => [...name(k), 0x00, i])]),
+    ...section(10, [names.length, ...KERNELS.flatMap(body), ...KERNELS.map((_, i) => batchBody(i)).flat()]),
   ]);
 }
