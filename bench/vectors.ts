@@ -64,6 +64,9 @@ function headline(r: DatasetResult): { ours: Setting; theirs: Setting; qpsRatio:
   return { ours, theirs, qpsRatio: ours.qps / theirs.qps, buildRatio: r.strata.buildPps / r.hnswlib.buildPps };
 }
 
+/** Less memory is better, so this row's ratio is the baseline's over Strata's (higher is better, as elsewhere). */
+const memoryRow = (strata: number, baseline: number): Row => ({ metric: 'peak RSS growth while building (ratio: baseline/Strata)', strata, baseline, ratio: baseline / strata, unit: 'MB' });
+
 const recallText = (s: Setting) => s.recall.toFixed(3);
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -79,13 +82,13 @@ function printDataset(r: DatasetResult, quick: boolean): void {
     }),
     { metric: `headline: ef ${h.ours.ef} vs ef ${h.theirs.ef} (recall ${recallText(h.ours)} vs ${recallText(h.theirs)})`, strata: h.ours.qps, baseline: h.theirs.qps, unit: 'q/s' },
     { metric: 'index build', strata: r.strata.buildPps, baseline: r.hnswlib.buildPps, unit: 'points/s' },
-    { metric: 'peak RSS growth while building', strata: r.strata.peakMb, baseline: r.hnswlib.peakMb, unit: 'MB' },
+    memoryRow(r.strata.peakMb, r.hnswlib.peakMb),
     { metric: `exact search (Strata) vs headline, for scale`, strata: r.strata.exactQps, baseline: h.theirs.qps, unit: 'q/s' },
   ]);
   printTable(`${title}: Strata vs LanceDB (no vector index: exact search), for scale`, 'lancedb', [
     { metric: `queries (recall ${recallText(h.ours)} vs ${recallText(lance)})`, strata: h.ours.qps, baseline: lance.qps, unit: 'q/s' },
     { metric: 'build (Strata: linking; LanceDB: table)', strata: r.strata.buildPps, baseline: r.lance.buildPps, unit: 'points/s' },
-    { metric: 'peak RSS growth while building', strata: r.strata.peakMb, baseline: r.lance.peakMb, unit: 'MB' },
+    memoryRow(r.strata.peakMb, r.lance.peakMb),
   ]);
 }
 
@@ -154,16 +157,17 @@ export async function benchVectors(quick: boolean): Promise<void> {
     () => mnistSet(sizes.mnist.points, sizes.mnist.queries, 1),
     () => syntheticSet(sizes.synthetic.points, sizes.synthetic.queries, SYNTHETIC_DIM, 42),
   ];
+  // Each table is printed as soon as its figures are in, so a run cut short still shows some.
   const datasets: DatasetResult[] = [];
   for (const make of sets) {
     const set = make();
-    datasets.push(await timed(set.name, () => runDataset(set, options)));
+    const result = await timed(set.name, () => runDataset(set, options));
+    printDataset(result, quick);
+    datasets.push(result);
   }
   const filtered = await timed('filtered', () =>
     runFiltered({ ...sizes.filtered, dim: SYNTHETIC_DIM, efs: EFS, payloadM: GRAPH.m, efConstruction: GRAPH.efConstruction, lanceQueries: sizes.lanceQueries }),
   );
-
-  for (const d of datasets) printDataset(d, quick);
   printFiltered(filtered, datasets, quick);
   const qpsLimit = worst(datasets, d => headline(d).qpsRatio);
   const lowLimit = worst(datasets, d => d.lowSelectivity.setting.recall);
