@@ -48,16 +48,18 @@ export async function runQueries(count: number, ef: number, search: Search, minM
   return { qps: (done * 1000) / (performance.now() - start), results };
 }
 
-/** How long each setting of a sweep is timed at least. */
+/** How long each setting of a sweep is timed at least, and how long a sweep warms up first. */
 const SWEEP_MIN_MS = 300;
+const WARMUP_MS = 1000;
 
 /**
- * Recall and queries/s at each `ef` over the queries that `truth` answers, after one untimed pass
- * at the largest `ef`: caches (Strata's VectorCache, the CPU's) and the JIT are then as warm for the
- * first setting as for the last, as in a server that has been answering for a while.
+ * Recall and queries/s at each `ef` over the queries that `truth` answers, after untimed passes at
+ * the largest `ef` for at least a second: caches (Strata's VectorCache, the CPU's) and the JIT are
+ * then as warm for the first setting as for the last, as in a server that has been answering for a
+ * while (one pass was not enough: Strata's first setting then read up to half its later speed).
  */
 export async function sweep(efs: readonly number[], truth: readonly (readonly number[])[], search: Search): Promise<Setting[]> {
-  await runQueries(truth.length, Math.max(...efs), search);
+  await runQueries(truth.length, Math.max(...efs), search, WARMUP_MS);
   const settings: Setting[] = [];
   for (const ef of efs) {
     const { qps, results } = await runQueries(truth.length, ef, search, SWEEP_MIN_MS);

@@ -42,9 +42,9 @@ const FULL: Sizes = {
 };
 
 const QUICK: Sizes = {
-  mnist: { points: 2_000, queries: 200 },
-  synthetic: { points: 5_000, queries: 200 },
-  filtered: { tenants: 20, perTenant: 250, queriesPerTenant: 5 },
+  mnist: { points: 3_000, queries: 200 },
+  synthetic: { points: 10_000, queries: 200 },
+  filtered: { tenants: 20, perTenant: 500, queriesPerTenant: 5 },
   exactQueries: 10,
   lowSelectivityQueries: 50,
   lanceQueries: 30,
