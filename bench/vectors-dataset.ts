@@ -1,5 +1,4 @@
-import { parseFilter } from '../layers/record/filter/parse.js';
-import type { Filter } from '../layers/record/filter/types.js';
+import { parseFilter, type Filter } from '../layers/record/index.js';
 import { exactNeighbours, type VectorSet } from './vectors-data.js';
 import { buildHnswlib, type GraphParams } from './vectors-hnswlib.js';
 import { LanceStore } from './vectors-lance.js';

@@ -1,5 +1,4 @@
-import { parseFilter } from '../layers/record/filter/parse.js';
-import type { Filter } from '../layers/record/filter/types.js';
+import { parseFilter, type Filter } from '../layers/record/index.js';
 import { clusteredVectors, exactNeighbours, seededRandom } from './vectors-data.js';
 import { LanceStore } from './vectors-lance.js';
 import { K, RECALL_TARGET, cheapestReaching, elapsedMs, measureOnce, rate, sweep, type Search, type Setting } from './vectors-measure.js';

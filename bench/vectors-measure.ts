@@ -49,7 +49,7 @@ export async function runQueries(count: number, ef: number, search: Search, minM
 }
 
 /** How long each setting of a sweep is timed at least, and how long a sweep warms up first. */
-const SWEEP_MIN_MS = 300;
+const SWEEP_MIN_MS = 500;
 const WARMUP_MS = 1000;
 
 /**
@@ -69,11 +69,11 @@ export async function sweep(efs: readonly number[], truth: readonly (readonly nu
 }
 
 /**
- * Recall and queries/s of a search with no `ef` (an exact scan): slow, so timed in one pass, after a
- * few untimed queries that load what a first query would (indexes, the JIT).
+ * Recall and queries/s of a search with no `ef` (an exact scan): slow, so timed in one pass, after
+ * one untimed query that loads what a first query would (indexes, the JIT).
  */
 export async function measureOnce(truth: readonly (readonly number[])[], search: Search): Promise<Setting> {
-  await runQueries(Math.min(truth.length, 3), 0, search);
+  await runQueries(Math.min(truth.length, 1), 0, search);
   const { qps, results } = await runQueries(truth.length, 0, search);
   return { ef: 0, qps, recall: recallOf(truth, results) };
 }

@@ -1,27 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../src/kv/open.js';
-import type { Database, Transaction } from '../src/kv/types.js';
-import { createTenant } from '../src/tenancy/registry.js';
-import { TenantTransaction } from '../src/tenancy/scoped.js';
-import { createCollection, requireCollection } from '../layers/record/collections.js';
-import type { Filter } from '../layers/record/filter/types.js';
-import { parseIndexSchema } from '../layers/record/index-schema.js';
-import { createPayloadIndex } from '../layers/record/indexes.js';
-import { parseUpsertPoints } from '../layers/record/parse-points.js';
-import { upsertPoints } from '../layers/record/points-write.js';
-import { VectorCache } from '../layers/vector/cache.js';
-import { exactSearch } from '../layers/vector/exact.js';
-import { VectorIndexer } from '../layers/vector/indexer.js';
+import { createTenant, openDatabase, TenantTransaction, type Database, type Transaction } from '../src/index.js';
+import { createCollection, createPayloadIndex, parseIndexSchema, parseUpsertPoints, requireCollection, upsertPoints, type Filter } from '../layers/record/index.js';
+import { exactSearch, VectorCache, VectorIndexer } from '../layers/vector/index.js';
 import { K } from './vectors-measure.js';
 
 /**
- * Strata through its library, as an embedding application uses it: an embedded store in a temporary
- * directory with one tenant, collections created from Qdrant-shaped bodies, points upserted through
- * the record layer, the graphs linked by the background indexer, searches through `exactSearch`
- * (which walks the graph unless told `exact`) with one VectorCache kept across them, as the server
- * keeps one.
+ * Strata through its library's public faces (`strata`, `strata/record`, `strata/vector`), as an
+ * embedding application uses it: an embedded store in a temporary directory with one tenant,
+ * collections created from Qdrant-shaped bodies, points upserted through the record layer, the
+ * graphs linked by the background indexer, searches through `exactSearch` (which walks the graph
+ * unless told `exact`) with one VectorCache kept across them, as the server keeps one.
  */
 
 /** A point to upsert; its id is a whole number (the index into the bench's arrays). */
