@@ -75,7 +75,7 @@ export async function runFiltered(options: FilteredOptions): Promise<FilteredRes
 type TenantData = ReturnType<typeof tenantData>;
 
 async function strataFiltered({ points, tenantOf, queries }: TenantData, options: FilteredOptions): Promise<Pick<FilteredResult, 'strata' | 'strataBuildPps' | 'exactQps'>> {
-  const store = await StrataStore.open(options.tenants + 1); // every tenant's graph stays cached
+  const store = await StrataStore.open();
   try {
     await store.createCollection(
       COLLECTION,

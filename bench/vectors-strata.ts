@@ -43,15 +43,12 @@ export class StrataStore {
     this.#cache = cache;
   }
 
-  /**
-   * A fresh store with one tenant. `cachedGraphs`: how many graphs' memos the VectorCache keeps
-   * (a collection with partition graphs needs one per tenant value to stay warm).
-   */
-  static async open(cachedGraphs?: number): Promise<StrataStore> {
+  /** A fresh store with one tenant. */
+  static async open(): Promise<StrataStore> {
     const dir = await mkdtemp(join(tmpdir(), 'bench-vectors-'));
     const db = await openDatabase({ dataDir: dir });
     const { prefix } = await db.transact(tx => createTenant(tx, 'bench'));
-    return new StrataStore(dir, db, prefix, new VectorCache(cachedGraphs));
+    return new StrataStore(dir, db, prefix, new VectorCache());
   }
 
   #inTenant<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
@@ -80,7 +77,7 @@ export class StrataStore {
   /** Run the background indexer's rounds until nothing is pending: every graph is linked. */
   async linkAll(): Promise<void> {
     const indexer = new VectorIndexer(this.#db);
-    while (await indexer.runOnce());
+    await indexer.drain();
   }
 
   /** The ids of the top K points of collection `name` for `vector`. */

@@ -81,17 +81,39 @@ export async function* selectPoints(tx: Transaction, c: Collection, options: Sel
  * without reading a record.
  */
 export async function countSelected(tx: Transaction, c: Collection, spec: ReadSpec): Promise<number> {
-  const f = spec.filter;
-  const single = f === undefined || (f.must.length === 1 && f.should.length === 0 && f.mustNot.length === 0 && f.minShould === undefined);
-  const restrictions = (f === undefined ? 0 : 1) + (spec.shardKey === undefined ? 0 : 1) + (spec.scope === undefined ? 0 : 1);
-  if (restrictions === 0) return pointCount(tx, c, { snapshot: true });
-  if (single && restrictions === 1) {
-    const [source] = candidateSources(c, spec);
-    if (source?.exact === true) return countEntries(tx, source, Number.MAX_SAFE_INTEGER, false);
-  }
+  if (spec.filter === undefined && spec.shardKey === undefined && spec.scope === undefined) return pointCount(tx, c, { snapshot: true });
+  const source = exactSource(c, spec);
+  if (source !== undefined) return countEntries(tx, source, Number.MAX_SAFE_INTEGER, false);
   let n = 0;
   for await (const _ of selectPoints(tx, c, spec)) n++;
   return n;
+}
+
+/**
+ * The index source whose entries are exactly the points `spec` selects, when there is one: the
+ * spec is one condition (or only a shard key, or only a scope) that an index answers exactly.
+ */
+function exactSource(c: Collection, spec: ReadSpec): CandidateSource | undefined {
+  const f = spec.filter;
+  const single = f === undefined || (f.must.length === 1 && f.should.length === 0 && f.mustNot.length === 0 && f.minShould === undefined);
+  const restrictions = (f === undefined ? 0 : 1) + (spec.shardKey === undefined ? 0 : 1) + (spec.scope === undefined ? 0 : 1);
+  if (!single || restrictions !== 1) return undefined;
+  const [source] = candidateSources(c, spec);
+  return source?.exact === true ? source : undefined;
+}
+
+/**
+ * The packed ids of the points `spec` selects, a page at a time, from index entries alone (no
+ * record is read), when one index answers the spec exactly; undefined otherwise.
+ */
+export function selectedIdsByIndex(tx: Transaction, c: Collection, spec: ReadSpec): AsyncGenerator<Uint8Array[]> | undefined {
+  const source = exactSource(c, spec);
+  const [range] = source?.ranges ?? [];
+  if (source?.ranges.length !== 1 || range?.idOffset === undefined) return undefined;
+  const idOffset = range.idOffset;
+  return (async function* () {
+    for await (const page of pages(tx, range.begin, range.end, { limit: CHUNK })) yield page.map(({ key }) => key.subarray(idOffset));
+  })();
 }
 
 /**

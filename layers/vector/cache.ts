@@ -19,10 +19,11 @@ export class VectorCache {
   readonly #shelf: MemoShelf<{ versions: string; memo: GraphMemo }>;
 
   /**
-   * `maxGraphs`: how many graphs' memos to keep (partition graphs count one each); `maxBytes`:
-   * how much decoded vector data they may hold together (default 256 MiB).
+   * `maxGraphs`: how many graphs' memos to keep (partition graphs count one each: a collection
+   * of a thousand tenants has a thousand graphs); `maxBytes`: how much decoded vector data they may
+   * hold together (default 256 MiB), the bound that matters.
    */
-  constructor(maxGraphs = 64, maxBytes = DEFAULT_MEMO_BYTES) {
+  constructor(maxGraphs = 4096, maxBytes = DEFAULT_MEMO_BYTES) {
     this.#shelf = new MemoShelf(maxGraphs, maxBytes);
   }
 

@@ -12,7 +12,7 @@ import { graphFor, graphNearest, pendingNodes } from './vector-index.js';
 import { decodePointId, pointIdItem } from '../record/layout.js';
 import type { ReadSpec } from '../record/plan.js';
 import type { PointId } from '../record/point-id.js';
-import { estimateSelected, selectPoints, visible } from '../record/read.js';
+import { estimateSelected, selectedIdsByIndex, selectPoints, visible } from '../record/read.js';
 import { decodeRecord } from '../record/codec.js';
 import type { Accept } from './hnsw/layer.js';
 import { higherIsBetter, passesThreshold, preprocess, score } from './distance.js';
@@ -78,6 +78,7 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
   // Few enough points to score them all faster than walking the graph (Qdrant's rule, in points).
   const fullScanPoints = Math.floor((c.config.hnsw.full_scan_threshold * 1024) / (params.size * 4));
   const partition = pinnedPartition(c, spec);
+  let byIndex: AsyncGenerator<Uint8Array[]> | undefined;
   const graph =
     spec.exact !== true &&
     (await pointCount(tx, c, { snapshot: true })) > fullScanPoints &&
@@ -115,6 +116,16 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
     const prefixLength = vectors.prefix.length;
     for await (const page of pages(tx, begin, end, { limit: CHUNK })) {
       for (const { key, value } of page) offer(decodePointId(key.subarray(prefixLength)), decodeVector(value));
+    }
+  } else if ((byIndex = selectedIdsByIndex(tx, c, spec)) !== undefined) {
+    // One index answers the filter exactly (a tenant's points, say): their vectors are read by
+    // the ids in its entries, and no record is parsed.
+    for await (const ids of byIndex) {
+      const raws = await Promise.all(ids.map(id => tx.get(concatBytes(vectors.prefix, id))));
+      for (const [i, id] of ids.entries()) {
+        const raw = raws[i];
+        if (raw !== undefined) offer(decodePointId(id), decodeVector(raw));
+      }
     }
   } else {
     let batch: PointId[] = [];

@@ -47,7 +47,7 @@ export class VectorIndexer {
     this.#db = db;
     this.#batch = options.batch ?? 1024;
     this.#batchMs = options.batchMs ?? 250;
-    this.#memos = new WriterMemos(64, options.cacheBytes);
+    this.#memos = new WriterMemos(4096, options.cacheBytes);
     this.#idleMs = options.idleMs ?? 500;
     this.#onError = options.onError ?? (() => {});
   }
@@ -80,6 +80,11 @@ export class VectorIndexer {
     this.#running = false;
     this.#wake?.();
     await this.#loop;
+  }
+
+  /** Link everything pending now (rounds until one finds nothing): for loads and tests. */
+  async drain(): Promise<void> {
+    while (await this.runOnce());
   }
 
   /** One round over every tenant's pending collections; true when it linked anything. */

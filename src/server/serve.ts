@@ -84,7 +84,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     metrics.gauge('strata_token_cache_misses_total', 'token cache misses', () => verifier?.stats().misses ?? 0);
     const app = buildApp({
       db,
-      vectorCache: new VectorCache(64, knobs.vector_cache_bytes),
+      vectorCache: new VectorCache(undefined, knobs.vector_cache_bytes),
       verifier,
       subnets: parseTrustedSubnets(config.trustedSubnets),
       knobs: {

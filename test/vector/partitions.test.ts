@@ -79,6 +79,14 @@ it('answers a tenant-pinned query from that tenant’s graph only, at recall ≥
   let hits = 0;
   for (const q of queries) {
     const exact = await search(q, 'acme', true);
+    // The exact search reads acme's points from its index entries alone: the true top 10.
+    const truth = points
+      .filter(p => p.payload.tenant_id === 'acme')
+      .map(p => ({ id: p.id, d: p.vector.reduce((s, x, i) => s + (x - (q[i] as number)) ** 2, 0) }))
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 10)
+      .map(p => p.id);
+    expect(exact).toEqual(truth);
     const found = await search(q, 'acme');
     expect(found.every(id => id % TENANTS.length === 0)).toBe(true);
     hits += found.filter(id => exact.includes(id)).length;
