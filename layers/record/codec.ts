@@ -73,3 +73,18 @@ export function decodeVector(bytes: Uint8Array): Float32Array {
 }
 
 const isLittleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/**
+ * A stored vector's values written into `out` (reused by the caller: a scan decodes thousands of
+ * vectors, and a fresh array each would cost more than scoring it); false when the stored vector
+ * is not `out`'s length.
+ */
+export function decodeVectorInto(bytes: Uint8Array, out: Float32Array): boolean {
+  if (bytes.byteLength !== out.length * 4) return false;
+  if (isLittleEndian) new Uint8Array(out.buffer, out.byteOffset, bytes.byteLength).set(bytes);
+  else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  }
+  return true;
+}

@@ -1,6 +1,6 @@
 import { StrataError } from '../../src/errors.js';
 import type { Transaction } from '../../src/kv/types.js';
-import { decodeVector } from '../record/codec.js';
+import { decodeVectorInto } from '../record/codec.js';
 import { vectorNamed } from '../record/collection-config.js';
 import { pointCount, type Collection } from '../record/collections.js';
 import { concatBytes } from '../../src/kv/keys.js';
@@ -73,6 +73,11 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
     if (spec.scoreThreshold !== undefined && !passesThreshold(params.distance, s, spec.scoreThreshold)) return;
     top.push(s, id, seq++);
   };
+  // Stored vectors are decoded into one reused array: offer keeps the score, not the vector.
+  const scratch = new Float32Array(query.length);
+  const offerStored = (id: PointId, raw: Uint8Array) => {
+    if (decodeVectorInto(raw, scratch)) offer(id, scratch);
+  };
   const vectors = c.keys.vectors(name);
   const unfiltered = spec.filter === undefined && spec.scope === undefined && spec.shardKey === undefined;
   // Few enough points to score them all faster than walking the graph (Qdrant's rule, in points).
@@ -109,13 +114,13 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
     const [raws, ok] = await Promise.all([Promise.all(tail.map(n => tx.get(concatBytes(vectors.prefix, nodeBytes(n))))), accept?.(tail)]);
     for (const [i, n] of tail.entries()) {
       const raw = raws[i];
-      if (raw !== undefined && (ok === undefined || ok[i] === true)) offer(idOfNode(n), decodeVector(raw));
+      if (raw !== undefined && (ok === undefined || ok[i] === true)) offerStored(idOfNode(n), raw);
     }
   } else if (unfiltered) {
     const { begin, end } = vectors.range();
     const prefixLength = vectors.prefix.length;
     for await (const page of pages(tx, begin, end, { limit: CHUNK })) {
-      for (const { key, value } of page) offer(decodePointId(key.subarray(prefixLength)), decodeVector(value));
+      for (const { key, value } of page) offerStored(decodePointId(key.subarray(prefixLength)), value);
     }
   } else if ((byIndex = selectedIdsByIndex(tx, c, spec)) !== undefined) {
     // One index answers the filter exactly (a tenant's points, say): their vectors are read by
@@ -124,7 +129,7 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
       const raws = await Promise.all(ids.map(id => tx.get(concatBytes(vectors.prefix, id))));
       for (const [i, id] of ids.entries()) {
         const raw = raws[i];
-        if (raw !== undefined) offer(decodePointId(id), decodeVector(raw));
+        if (raw !== undefined) offerStored(decodePointId(id), raw);
       }
     }
   } else {
@@ -133,7 +138,7 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
       const raws = await Promise.all(batch.map(id => tx.get(vectors.pack([pointIdItem(id)]))));
       for (const [i, id] of batch.entries()) {
         const raw = raws[i];
-        if (raw !== undefined) offer(id, decodeVector(raw));
+        if (raw !== undefined) offerStored(id, raw);
       }
       batch = [];
     };
