@@ -86,7 +86,7 @@ export async function indexPending(tx: Transaction, c: Collection, name: string,
     // without a turn of the event loop here, a batch would hold off every request of the server.
     await new Promise<void>(resolve => setImmediate(resolve));
   }
-  memos.flush();
+  await memos.flush();
   return handled;
 }
 

@@ -2,6 +2,7 @@ import type { Subspace } from '../../src/kv/subspace.js';
 import type { Transaction } from '../../src/kv/types.js';
 import type { Distance } from './distance.js';
 import { graphId, GraphStore, graphVersion } from './hnsw/graph.js';
+import { settle } from './hnsw/insert.js';
 import { DEFAULT_MEMO_BYTES, MemoShelf } from './memo-shelf.js';
 import { GraphMemo } from './hnsw/memo.js';
 
@@ -50,8 +51,8 @@ export class WriterMemos {
   }
 
   /** Write what this attempt's stores hold back (before the transaction commits). */
-  flush(): void {
-    for (const { store } of this.#attempt.values()) store.flush();
+  async flush(): Promise<void> {
+    for (const { store } of this.#attempt.values()) await settle(store);
   }
 
   /** The attempt committed: keep its memos, each at its graph's new version. */

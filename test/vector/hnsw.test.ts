@@ -10,7 +10,7 @@ import { DISTANCES, dotProduct, manhattanDistance, preprocess, squaredEuclidean,
 import { deleteNode } from '../../layers/vector/hnsw/delete.js';
 import { GraphStore, nodeOf, type HnswParams } from '../../layers/vector/hnsw/graph.js';
 import { GraphMemo } from '../../layers/vector/hnsw/memo.js';
-import { insertNode } from '../../layers/vector/hnsw/insert.js';
+import { insertNode, settle } from '../../layers/vector/hnsw/insert.js';
 import { searchGraph } from '../../layers/vector/hnsw/search.js';
 import { seeded } from '../helpers/random.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -75,7 +75,7 @@ describe('HNSW in the key-value layer', () => {
           tx.set(concatBytes(vectors.prefix, encodePointId(j)), encodeVector(v));
           await insertNode(store, PARAMS, node(j), v);
         }
-        store.flush();
+        await settle(store);
       });
     }
   }
@@ -123,7 +123,7 @@ describe('HNSW in the key-value layer', () => {
             await deleteNode(store, PARAMS, node(j));
             tx.clear(concatBytes(vectors.prefix, encodePointId(j)));
           }
-          store.flush();
+          await settle(store);
         });
       }
       expect(await recall(d, points, queries, i => !deleted.has(i), 64)).toBeGreaterThanOrEqual(0.93);

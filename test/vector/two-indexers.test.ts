@@ -93,7 +93,7 @@ it('two indexers and two caches on one store keep one whole, current graph', asy
   expect((await inTenant(tx => tx.getRange(VECTORS_PENDING.range().begin, VECTORS_PENDING.range().end))).kvs).toEqual([]);
 
   // The graph holds exactly the live points, and every link leads to a node of the graph.
-  const { count, dangling, toDeleted } = await inTenant(async tx => {
+  const { count, dangling, toDeleted, longest } = await inTenant(async tx => {
     const c = await requireCollection(tx, 'docs');
     const g = graphSpace(c, '');
     const levelPrefix = g.pack(['l']);
@@ -101,9 +101,11 @@ it('two indexers and two caches on one store keep one whole, current graph', asy
     const listPrefix = g.pack(['n']);
     let missing = 0;
     let toDeleted = 0;
+    let longest = 0;
     for (const { value } of (await tx.getRange(listPrefix, prefixEnd(listPrefix))).kvs) {
       const b = Buffer.from(value);
-      for (let at = 0; at < b.length; ) {
+      let links = 0;
+      for (let at = 0; at < b.length; links++) {
         const n = b.readUInt16BE(at);
         const id = b.toString('latin1', at + 2, at + 2 + n);
         if (!nodes.has(id)) {
@@ -112,11 +114,16 @@ it('two indexers and two caches on one store keep one whole, current graph', asy
         }
         at += 2 + n;
       }
+      longest = Math.max(longest, links);
     }
-    return { count: await graphCount(tx, g), dangling: missing, toDeleted };
+    return { count: await graphCount(tx, g), dangling: missing, toDeleted, longest };
   });
   expect(count).toBe(vectors.size);
   expect(dangling).toBe(0);
+  // Lists grow past their limit within a batch, and are pruned before it commits: stored, none
+  // holds more than 2m links.
+  expect(longest).toBeGreaterThan(8);
+  expect(longest).toBeLessThanOrEqual(16);
   // A one-way link to a removed point can survive its removal (searches skip it); the repair
   // finds nearly all of them (18 of about 30 removals left one before it looked two hops out).
   expect(toDeleted).toBeLessThanOrEqual(5);

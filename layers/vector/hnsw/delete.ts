@@ -1,5 +1,5 @@
 import type { GraphStore, HnswParams, NodeId } from './graph.js';
-import { pruneTo } from './insert.js';
+import { maxLinks, pruneTo } from './insert.js';
 
 /**
  * Remove a node and repair the graph around it: each former neighbour loses the link and is offered
@@ -25,7 +25,7 @@ export async function deleteNode(store: GraphStore, params: HnswParams, node: No
     for (const x of twoHops) if ((await store.neighbours(l, x)).includes(h)) linking.push(x);
     for (const n of linking) {
       const list = (await store.neighbours(l, n)).filter(x => x !== h);
-      await pruneTo(store, params, l, n, [...new Set([...list, ...around.filter(x => x !== n && x !== h)])]);
+      await pruneTo(store, maxLinks(params, l), l, n, [...new Set([...list, ...around.filter(x => x !== n && x !== h)])]);
     }
     store.setNeighbours(l, h, undefined);
   }

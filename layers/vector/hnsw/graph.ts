@@ -77,6 +77,8 @@ export class GraphStore {
   readonly #levelPrefix: Uint8Array;
   readonly #listPrefixes: Uint8Array[];
   #changed = false;
+  /** level → node → its link limit, for lists that inserts left over it (see `insert.ts`'s `settle`) */
+  readonly overfull: (Map<number, number> | undefined)[] = [];
   /** level → node → whether its list is present (false: removed), for lists changed since `flush` */
   readonly #dirty: (Map<number, boolean> | undefined)[] = [];
 
@@ -212,8 +214,19 @@ export class GraphStore {
     dirty.set(node, list !== undefined);
   }
 
-  /** Write the neighbour lists changed since the last flush; call before the transaction commits. */
+  /** Note that `node`'s list at `level` holds more than its `limit` links, to be pruned before the commit. */
+  markOverfull(level: number, node: number, limit: number): void {
+    let marked = this.overfull[level];
+    if (marked === undefined) this.overfull[level] = marked = new Map();
+    marked.set(node, limit);
+  }
+
+  /**
+   * Write the neighbour lists changed since the last flush; call before the transaction commits
+   * (through `settle`, which first prunes the lists inserts left overfull).
+   */
   flush(): void {
+    if (this.overfull.some(m => m !== undefined && m.size > 0)) throw new Error('graph lists left over their limit: call settle() before committing');
     const entries = this.memo.listEntries;
     for (const [level, dirty] of this.#dirty.entries()) {
       if (dirty === undefined) continue;

@@ -51,7 +51,12 @@ export async function insertNode(store: GraphStore, params: HnswParams, node: No
   if (level > entry.level) store.setEntry({ node: h, level });
 }
 
-/** Add `to` to `from`'s links at `level`, pruning with the heuristic when over the limit. */
+/**
+ * Add `to` to `from`'s links at `level`. A list that goes over its limit is pruned once, when the
+ * transaction's inserts are done (`settle`), rather than on every link: a popular node receives
+ * many links in one batch, and the heuristic is the costliest step of an insert. Meanwhile the
+ * extra links only widen the searches of the batch's later inserts.
+ */
 async function link(store: GraphStore, params: HnswParams, level: number, from: number, to: number): Promise<void> {
   const list = await store.neighbours(level, from);
   if (list.includes(to)) return;
@@ -59,24 +64,34 @@ async function link(store: GraphStore, params: HnswParams, level: number, from: 
   // (known to have no vector) go whenever a list is rewritten.
   const slots = store.memo.slots;
   const kept = list.filter(n => slots[n] !== NO_VECTOR);
+  kept.push(to);
+  store.setNeighbours(level, from, kept);
   const limit = maxLinks(params, level);
-  if (kept.length < limit) {
-    kept.push(to);
-    store.setNeighbours(level, from, kept);
-    return;
+  if (kept.length > limit) store.markOverfull(level, from, limit);
+}
+
+/** Prune the lists this transaction's inserts left over their limit, then write every change. */
+export async function settle(store: GraphStore): Promise<void> {
+  for (const [level, marked] of store.overfull.entries()) {
+    if (marked === undefined) continue;
+    for (const [node, limit] of marked) {
+      const list = await store.neighbours(level, node);
+      if (list.length > limit) await pruneTo(store, limit, level, node, list);
+    }
+    marked.clear();
   }
-  await pruneTo(store, params, level, from, [...kept, to]);
+  store.flush();
 }
 
 /**
- * Set `node`'s links at `level` to the best of `pool` by the selection heuristic (Malkov &
+ * Set `node`'s links at `level` to the best `limit` of `pool` by the selection heuristic (Malkov &
  * Yashunin's shrinking of an overfull list), dropping nodes whose point is gone.
  */
-export async function pruneTo(store: GraphStore, params: HnswParams, level: number, node: number, pool: readonly number[]): Promise<void> {
+export async function pruneTo(store: GraphStore, limit: number, level: number, node: number, pool: readonly number[]): Promise<void> {
   const base = await store.vector(node);
   if (base === null) {
     // The node's own point is gone (it is pending removal): keep links, within the limit.
-    store.setNeighbours(level, node, pool.slice(0, maxLinks(params, level)));
+    store.setNeighbours(level, node, pool.slice(0, limit));
     return;
   }
   await store.loadVectors(pool);
@@ -85,5 +100,5 @@ export async function pruneTo(store: GraphStore, params: HnswParams, level: numb
   const ranks = store.memo.rankMany(base, present, present.length);
   const scored: Scored[] = present.map((n, i) => ({ node: n, distance: ranks[i] as number }));
   scored.sort((a, b) => a.distance - b.distance);
-  store.setNeighbours(level, node, (await selectNeighbours(store, scored, maxLinks(params, level))).map(s => s.node));
+  store.setNeighbours(level, node, (await selectNeighbours(store, scored, limit)).map(s => s.node));
 }
