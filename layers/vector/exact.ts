@@ -106,7 +106,7 @@ export async function exactSearch(tx: Transaction, c: Collection, spec: SearchSp
     const stale = new Set(tail);
     // A partition graph holds only its members: when the partition is all the query asks for,
     // the walk needs no filter.
-    const walkFilter = partition !== undefined && partitionCovers(spec, partition) ? undefined : accept;
+    const walkFilter = partition !== undefined && partitionCovers(c, spec, partition) ? undefined : accept;
     const k = spec.limit + offset + (spec.exclude?.size ?? 0);
     for (const hit of await graphNearest(tx, c, name, graph, query, k, Math.max(spec.hnswEf ?? c.config.hnsw.ef_construct, k), walkFilter, spec.cache)) {
       if (!stale.has(hit.node)) offer(hit.id, hit.vector);

@@ -42,6 +42,7 @@ export class VectorIndexer {
   #wake: (() => void) | undefined;
   /** Decoded graphs kept from batch to batch (valid while no other writer changes them). */
   readonly #memos: WriterMemos;
+  #rounds: Promise<void> = Promise.resolve();
 
   constructor(db: Database, options: IndexerOptions = {}) {
     this.#db = db;
@@ -87,8 +88,20 @@ export class VectorIndexer {
     while (await this.runOnce());
   }
 
-  /** One round over every tenant's pending collections; true when it linked anything. */
-  async runOnce(): Promise<boolean> {
+  /**
+   * One round over every tenant's pending collections; true when it linked anything. Rounds of
+   * one indexer run one at a time (`start`'s loop and a `drain` share its memos).
+   */
+  runOnce(): Promise<boolean> {
+    const round = this.#rounds.then(() => this.#round());
+    this.#rounds = round.then(
+      () => undefined,
+      () => undefined,
+    );
+    return round;
+  }
+
+  async #round(): Promise<boolean> {
     let worked = false;
     let after: string | undefined;
     for (;;) {

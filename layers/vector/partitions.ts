@@ -68,11 +68,17 @@ export function partitionsOf(c: Collection, record: PointRecord): Partition[] {
     // An array holds several values, and a query pinned to any of them must find the point.
     const held = record.payload[field];
     for (const value of new Set(Array.isArray(held) ? held : [held])) {
-      if (typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value))) out.push(['t', field, value]);
+      if (partitionValue(schema.type, value)) out.push(['t', field, value]);
     }
   }
   if (record.shardKey !== undefined) out.push(['s', record.shardKey]);
   return out;
+}
+
+/** A value that names a partition of an `is_tenant` field of `type` (a uuid field: a valid uuid). */
+function partitionValue(type: string, value: unknown): value is string | number {
+  if (type === 'uuid') return typeof value === 'string' && canonicalUuid(value) !== undefined;
+  return typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
 }
 
 /** The partition a query is pinned to, if any: its shard key, or a scope or `must` equality on a tenant field. */
@@ -80,11 +86,12 @@ export function pinnedPartition(c: Collection, spec: { filter?: Filter | undefin
   if (payloadM(c) === 0) return undefined;
   if (spec.shardKey !== undefined) return ['s', spec.shardKey];
   const tenantField = (field: string) => Object.hasOwn(c.indexes, field) && c.indexes[field]?.is_tenant === true && c.indexes[field]?.building !== true;
+  const typeOf = (field: string) => c.indexes[field]?.type ?? '';
   for (const [field, value] of Object.entries(spec.scope ?? {})) {
-    if (tenantField(field) && typeof value !== 'boolean') return ['t', field, value];
+    if (tenantField(field) && partitionValue(typeOf(field), value)) return ['t', field, value];
   }
   for (const condition of spec.filter?.must ?? []) {
-    if (condition.kind === 'match_value' && condition.key.rest.length === 0 && tenantField(condition.key.text) && typeof condition.value !== 'boolean') {
+    if (condition.kind === 'match_value' && condition.key.rest.length === 0 && tenantField(condition.key.text) && partitionValue(typeOf(condition.key.text), condition.value)) {
       return ['t', condition.key.text, condition.value];
     }
   }
@@ -95,7 +102,9 @@ export function pinnedPartition(c: Collection, spec: { filter?: Filter | undefin
  * True when being in `partition` is all that the query asks of a point: no other condition, scope
  * or shard key to check, so a walk of the partition's graph needs no filter.
  */
-export function partitionCovers(spec: { filter?: Filter | undefined; scope?: PayloadScope | undefined; shardKey?: ShardKey | undefined }, partition: Partition): boolean {
+export function partitionCovers(c: Collection, spec: { filter?: Filter | undefined; scope?: PayloadScope | undefined; shardKey?: ShardKey | undefined }, partition: Partition): boolean {
+  // A uuid field's graph holds every spelling of the uuid; an equality matches one: filter the walk.
+  if (partition[0] === 't' && c.indexes[partition[1]]?.type === 'uuid') return false;
   const pinned = (field: string, value: unknown) => partition[0] === 't' && partition[1] === field && partition[2] === value;
   if (spec.shardKey !== undefined && !(partition[0] === 's' && partition[1] === spec.shardKey)) return false;
   for (const [field, value] of Object.entries(spec.scope ?? {})) if (!pinned(field, value)) return false;

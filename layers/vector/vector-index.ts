@@ -2,6 +2,7 @@ import type { Subspace } from '../../src/kv/subspace.js';
 import type { Transaction } from '../../src/kv/types.js';
 import { concatBytes, prefixEnd } from '../../src/kv/keys.js';
 import { pages } from '../../src/kv/pages.js';
+import { keyspaceOf } from '../../src/tenancy/scoped.js';
 import { decodeRecord, decodeVector } from '../record/codec.js';
 import type { Collection } from '../record/collections.js';
 import { decodePointId } from '../record/layout.js';
@@ -146,7 +147,8 @@ export async function graphNearest(
     // Both versions read in this transaction: the memo is used only if nothing changed since.
     const [graph, vectors] = await Promise.all([graphVersionTag(tx, space), tx.get(c.keys.vectorsVersion)]);
     const vectorsTag = vectors === undefined ? '' : Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength).toString('latin1');
-    memo = cache.memo(graphId(space), `${graph}:${vectorsTag}`, params.distance, params.size);
+    // Keyed by the tenant as well: the same keys name another tenant's graph in its keyspace.
+    memo = cache.memo(keyspaceOf(tx) + graphId(space), `${graph}:${vectorsTag}`, params.distance, params.size);
   } else memo = new GraphMemo(params.distance, params.size);
   memo.use();
   try {

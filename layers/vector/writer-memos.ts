@@ -3,6 +3,7 @@ import type { Transaction } from '../../src/kv/types.js';
 import type { Distance } from './distance.js';
 import { graphId, GraphStore, graphVersion } from './hnsw/graph.js';
 import { settle } from './hnsw/insert.js';
+import { keyspaceOf } from '../../src/tenancy/scoped.js';
 import { DEFAULT_MEMO_BYTES, MemoShelf } from './memo-shelf.js';
 import { GraphMemo } from './hnsw/memo.js';
 
@@ -38,7 +39,7 @@ export class WriterMemos {
 
   /** The store of graph `graph` for this attempt, with the kept memo when it is still valid. */
   async store(tx: Transaction, graph: Subspace, vectors: Subspace, distance: Distance, dim: number): Promise<GraphStore> {
-    const key = graphId(graph);
+    const key = keyspaceOf(tx) + graphId(graph); // the same graph keys in another tenant name another graph
     const used = this.#attempt.get(key);
     if (used !== undefined) return used.store;
     const version = await graphVersion(tx, graph);

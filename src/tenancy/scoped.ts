@@ -14,6 +14,8 @@ export class TenantTransaction implements Transaction {
   readonly #tx: Transaction;
   readonly #prefix: Uint8Array;
   readonly #onWrite: (() => void) | undefined;
+  /** Where this transaction's keys live in the store, as a string (see {@link keyspaceOf}). */
+  readonly keyspace: string;
 
   /**
    * `onWrite`, when given, runs before every write and may throw to refuse it: how a read-only
@@ -23,6 +25,7 @@ export class TenantTransaction implements Transaction {
     this.#tx = tx;
     this.#prefix = Uint8Array.from(prefix);
     this.#onWrite = onWrite;
+    this.keyspace = keyspaceOf(tx) + Buffer.from(prefix).toString('latin1');
   }
 
   get(key: Uint8Array, options?: ReadOptions): Promise<Uint8Array | undefined> {
@@ -75,4 +78,13 @@ export class TenantTransaction implements Transaction {
     checkRangeBound(key, TENANT_KEY_SIZE_LIMIT);
     return concatBytes(this.#prefix, key);
   }
+}
+
+/**
+ * Which keyspace `tx`'s keys are relative to: the tenant prefixes it is confined by, as a string
+ * ('' for the whole store). A cache of anything read through a transaction must be keyed by it as
+ * well as by the key: the same key names different data in different tenants.
+ */
+export function keyspaceOf(tx: Transaction): string {
+  return tx instanceof TenantTransaction ? tx.keyspace : '';
 }

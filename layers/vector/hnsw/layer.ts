@@ -1,7 +1,6 @@
 import { DistanceHeap } from './heap.js';
 import type { GraphStore, NodeId } from './graph.js';
 import { UNREAD } from './memo.js';
-import { BATCH } from '../wasm/arena.js';
 
 /**
  * The two HNSW building blocks (Malkov & Yashunin, algorithms 2 and 4): a best-first search of one
@@ -83,7 +82,7 @@ export async function searchLayer(
         if (accepted !== undefined) withVector[count] = accepted[i] === true ? 1 : 0;
         fresh[count++] = n;
       }
-      const ranks = memo.rankMany(query, fresh, Math.min(count, BATCH));
+      const ranks = memo.rankMany(query, fresh, count);
       for (let i = 0; i < ranks.length; i++) {
         const n = fresh[i] as number;
         const d = ranks[i] as number;

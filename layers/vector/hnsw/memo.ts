@@ -1,5 +1,5 @@
 import type { Distance } from '../distance.js';
-import { sharedArena, type VectorArena } from '../wasm/arena.js';
+import { BATCH, sharedArena, type VectorArena } from '../wasm/arena.js';
 import { VectorSlab } from '../wasm/slab.js';
 import type { NodeId } from './graph.js';
 
@@ -77,6 +77,12 @@ export class GraphMemo {
    * runs (the next batch, or the memory growing, replaces it).
    */
   rankMany(query: number, handles: readonly number[], count: number): Float32Array {
+    if (count > BATCH) {
+      // More than the batch area holds (only a very large m does this): in pieces, into a copy.
+      const out = new Float32Array(count);
+      for (let at = 0; at < count; at += BATCH) out.set(this.rankMany(query, handles.slice(at, at + BATCH), Math.min(BATCH, count - at)), at);
+      return out;
+    }
     const arena = this.#arena;
     const slots = this.#slots;
     const list = arena.i32;
@@ -98,14 +104,21 @@ export class GraphMemo {
 
   /** Set the vector of `h` as it is now (null: the point has none), reusing its slot. */
   setVector(h: number, v: Float32Array | null): void {
-    if (v === null) this.#slots[h] = NO_VECTOR;
+    if (v === null) this.#drop(h);
     else this.slab.write(this.#slotOf(h), v);
   }
 
   /** Set the vector of `h` from its stored bytes (undefined: the point has none). */
   setVectorBytes(h: number, bytes: Uint8Array | undefined): void {
-    if (bytes === undefined) this.#slots[h] = NO_VECTOR;
+    if (bytes === undefined) this.#drop(h);
     else this.slab.writeBytes(this.#slotOf(h), bytes);
+  }
+
+  /** The node has no vector (any more): its slot goes back for reuse. */
+  #drop(h: number): void {
+    const held = this.#slots[h] as number;
+    if (held >= 0) this.slab.spare(held);
+    this.#slots[h] = NO_VECTOR;
   }
 
   #slotOf(h: number): number {

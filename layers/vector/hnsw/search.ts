@@ -18,11 +18,12 @@ export async function searchGraph(store: GraphStore, query: Float32Array, k: num
   const entry = await store.entry();
   if (entry === undefined) return [];
   const entryVector = await store.vector(entry.node);
-  if (entryVector === null) return [];
   const memo = store.memo;
   const slot = memo.scratch(query);
   try {
-    let nearest: Scored[] = [{ node: entry.node, distance: memo.rank(slot, entryVector) }];
+    // An entry whose point was just removed (the indexer has yet to pick another) still leads
+    // into the graph: it starts the walk at an infinite distance, and is never returned.
+    let nearest: Scored[] = [{ node: entry.node, distance: entryVector === null ? Number.POSITIVE_INFINITY : memo.rank(slot, entryVector) }];
     for (let l = entry.level; l > 0; l--) nearest = (await searchLayer(store, slot, nearest, 1, l)).slice(0, 1);
     const found = await searchLayer(store, slot, nearest, Math.max(ef, k), 0, accept);
     return found.slice(0, k).map(f => ({ node: store.node(f.node), handle: f.node, distance: f.distance }));
