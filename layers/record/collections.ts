@@ -168,6 +168,12 @@ export async function updateCollection(tx: Transaction, name: string, body: unkn
   if (b['quantization_config'] !== undefined) passthrough['quantization_config'] = b['quantization_config'];
   if (b['params'] !== undefined) passthrough['params'] = b['params'];
   const config: CollectionConfig = { ...c.config, hnsw: parseHnsw('hnsw_config', b['hnsw_config'], c.config.hnsw), passthrough };
+  // A graph switched on over stored points would hold only the points written after it: searches
+  // would miss the others. Refused until Strata links existing points in the background.
+  const switchedOn = (before: number, after: number) => before === 0 && after > 0;
+  if ((switchedOn(c.config.hnsw.m, config.hnsw.m) || switchedOn(c.config.hnsw.payload_m ?? 0, config.hnsw.payload_m ?? 0)) && (await pointCount(tx, c)) > 0) {
+    fail('ERR_FEATURE_UNSUPPORTED', 'hnsw_config', 'turning on m or payload_m (from 0) in a collection that holds points is not supported by Strata yet: create the collection with them, or recreate it');
+  }
   const next: StoredCollection = { ...c, config };
   saveCollection(tx, next);
   return open(next);

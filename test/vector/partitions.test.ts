@@ -3,7 +3,7 @@ import { openDatabase } from '../../src/kv/open.js';
 import type { Database, Transaction } from '../../src/kv/types.js';
 import { createTenant } from '../../src/tenancy/registry.js';
 import { TenantTransaction } from '../../src/tenancy/scoped.js';
-import { createCollection, requireCollection } from '../../layers/record/collections.js';
+import { createCollection, requireCollection, updateCollection } from '../../layers/record/collections.js';
 import { parseFilter } from '../../layers/record/filter/parse.js';
 import { parseIndexSchema } from '../../layers/record/index-schema.js';
 import { createPayloadIndex } from '../../layers/record/indexes.js';
@@ -64,6 +64,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.close();
   await remove();
+});
+
+it('refuses to turn on a graph over stored points (it would miss them), and changes nothing', async () => {
+  for (const hnsw_config of [{ m: 16 }, { payload_m: 0, m: 4 }]) {
+    await expect(inTenant(tx => updateCollection(tx, 'docs', { hnsw_config }))).rejects.toMatchObject({ code: 'ERR_FEATURE_UNSUPPORTED' });
+  }
+  expect((await inTenant(tx => requireCollection(tx, 'docs'))).config.hnsw).toMatchObject({ m: 0, payload_m: 16 });
+  await inTenant(async tx => {
+    const c = await createCollection(tx, 'empty', { vectors: { size: 6, distance: 'Euclid' }, hnsw_config: { m: 0 } });
+    await updateCollection(tx, c.name, { hnsw_config: { m: 16, payload_m: 16 } }); // nothing stored: fine
+  });
 });
 
 it('builds a graph per tenant and none global', async () => {
