@@ -43,6 +43,8 @@ export class VectorIndexer {
   /** Decoded graphs kept from batch to batch (valid while no other writer changes them). */
   readonly #memos: WriterMemos;
   #rounds: Promise<void> = Promise.resolve();
+  #linked = 0;
+  #backlog = 0;
 
   constructor(db: Database, options: IndexerOptions = {}) {
     this.#db = db;
@@ -83,6 +85,14 @@ export class VectorIndexer {
     await this.#loop;
   }
 
+  /**
+   * What the indexer has done: points linked (or unlinked) so far, and how many collections had
+   * points waiting at the start of the last round (the indexing backlog).
+   */
+  stats(): { linked: number; backlog: number } {
+    return { linked: this.#linked, backlog: this.#backlog };
+  }
+
   /** Link everything pending now (rounds until one finds nothing): for loads and tests. */
   async drain(): Promise<void> {
     while (await this.runOnce());
@@ -104,6 +114,7 @@ export class VectorIndexer {
   async #round(): Promise<boolean> {
     let worked = false;
     let after: string | undefined;
+    let backlog = 0;
     for (;;) {
       // One transaction looks for flags in a thousand tenants (snapshot reads: a look, not a
       // claim), so an idle round over many tenants costs little.
@@ -116,11 +127,16 @@ export class VectorIndexer {
         }
         return { ...page, flagged: found };
       });
+      for (const { ids } of flagged) backlog += ids.length;
+      this.#backlog = backlog;
       for (const { prefix, ids } of flagged) {
         for (const id of ids) if (await this.#drain(prefix, id)) worked = true;
       }
       const last = tenants[tenants.length - 1];
-      if (!more || last === undefined) return worked;
+      if (!more || last === undefined) {
+        if (!more) this.#backlog = backlog;
+        return worked;
+      }
       after = last.name;
     }
   }
@@ -133,6 +149,7 @@ export class VectorIndexer {
   async #drain(prefix: Uint8Array, id: number): Promise<boolean> {
     let worked = false;
     for (;;) {
+      let attemptLinked = 0; // of the attempt that committed (the callback may run more than once)
       const done = await this.#inTenant(prefix, async tx => {
         this.#memos.begin();
         const c = await openCollectionById(tx, id);
@@ -146,6 +163,7 @@ export class VectorIndexer {
           linked += await indexPending(tx, c, name, this.#batch - linked, this.#memos, deadline);
           if (linked >= this.#batch || performance.now() >= deadline) break;
         }
+        attemptLinked = linked;
         if (linked > 0) {
           worked = true;
           return false;
@@ -156,6 +174,7 @@ export class VectorIndexer {
         return true;
       });
       this.#memos.committed();
+      this.#linked += attemptLinked;
       if (done) return worked;
     }
   }

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { TrustedSubnets } from '../auth/trust.js';
 import { ERROR_CODES, isStrataError, type ErrorCode } from '../errors.js';
@@ -77,17 +77,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onResponse', async (request, reply) => {
     const p = request.principal;
     const params = request.params as { tenant?: string } | undefined;
-    deps.metrics.count('strata_http_requests_total', 'HTTP requests by route and status', {
-      route: request.routeOptions.url ?? 'unknown',
-      status: String(reply.statusCode),
-    });
+    const tenant = tenantOf(request);
+    deps.metrics.request(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, tenant, reply.elapsedTime / 1000);
     request.log.info(
       {
         method: request.method,
         route: request.routeOptions.url,
         status: reply.statusCode,
-        // Native routes name the tenant in the path; Qdrant routes in a header or the token.
-        tenant: params?.tenant ?? request.headers['x-strata-tenant'] ?? (p?.token?.tenants.length === 1 ? p.token.tenants[0] : undefined),
+        tenant,
         sub: p?.token?.sub,
         trusted: p?.trusted,
         address: p?.address,
@@ -99,9 +96,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = describeError(err);
+    deps.metrics.error(request.routeOptions.url ?? 'unknown', body.error.code, status, tenantOf(request));
     if (status === 401 || status === 403) {
       const params = request.params as { tenant?: string } | undefined;
-      deps.metrics.count('strata_auth_denied_total', 'requests refused by authorization, by reason', { code: body.error.code });
       request.log.warn(
         { reason: body.error.code, address: request.principal?.address ?? request.ip, sub: request.principal?.token?.sub, tenant: params?.tenant },
         'denied',
@@ -141,3 +138,11 @@ function describeError(err: unknown): { status: number; body: ReturnType<typeof 
   return { status: 500, body: errorBody('ERR_SERVER_INTERNAL', ERROR_CODES.ERR_SERVER_INTERNAL) };
 }
 
+
+/** The tenant a request names: native routes in the path; Qdrant routes in a header or the token. */
+function tenantOf(request: FastifyRequest): string | undefined {
+  const params = request.params as { tenant?: string } | undefined;
+  const header = request.headers['x-strata-tenant'];
+  const token = request.principal?.token;
+  return params?.tenant ?? (typeof header === 'string' ? header : undefined) ?? (token?.tenants.length === 1 ? token.tenants[0] : undefined);
+}

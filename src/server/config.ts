@@ -19,6 +19,7 @@ export const KNOBS = {
   audit_time_window_seconds: { default: 5, kind: 'seconds', help: 'log an accepted token once per address, tenant and jti per window (FDB: 5)' },
   max_request_body_bytes: { default: 16 * 1024 * 1024, kind: 'count', help: 'largest request body' },
   vector_cache_bytes: { default: 256 * 1024 * 1024, kind: 'count', help: 'decoded vectors kept for graph searches (and as much again for the indexer)' },
+  metrics_tenant_labels: { default: 100, kind: 'count', help: 'tenants with a metrics label of their own (the busiest); the rest count as "other"' },
   vector_index_batch_ms: { default: 250, kind: 'count', help: 'how long one indexer transaction links points before committing, in ms' },
 } as const;
 

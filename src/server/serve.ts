@@ -70,18 +70,21 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
             cacheSize: knobs.token_cache_size,
             now,
           });
+    let keyReloads = 0;
     const reloadKeys = async () => {
+      keyReloads++;
       // A bad file is logged by the key set and leaves the previous keys in force.
       await keySet?.reload().catch(() => undefined);
     };
     if (keySet !== null) timers.push(setInterval(() => void reloadKeys(), knobs.public_key_file_refresh_interval_seconds * 1000));
 
-    const metrics = new Metrics();
+    const metrics = new Metrics({ tenantLabels: knobs.metrics_tenant_labels, processMetrics: true });
     const throttle = new BadCertificateThrottle(knobs.bad_certificate_throttle_seconds, now);
-    metrics.gauge('strata_tls_bad_certificates_total', 'handshakes that presented a client certificate that does not verify', () => throttle.badCertificates);
-    metrics.gauge('strata_tls_throttled_connections_total', 'connections closed because their address was throttled', () => throttle.refused);
-    metrics.gauge('strata_token_cache_hits_total', 'token cache hits', () => verifier?.stats().hits ?? 0);
-    metrics.gauge('strata_token_cache_misses_total', 'token cache misses', () => verifier?.stats().misses ?? 0);
+    metrics.observe('strata_tls_bad_certificates_total', 'handshakes that presented a client certificate that does not verify', () => throttle.badCertificates, 'counter');
+    metrics.observe('strata_tls_throttled_connections_total', 'connections closed because their address was throttled', () => throttle.refused, 'counter');
+    metrics.observe('strata_token_cache_hits_total', 'token cache hits', () => verifier?.stats().hits ?? 0, 'counter');
+    metrics.observe('strata_token_cache_misses_total', 'token cache misses', () => verifier?.stats().misses ?? 0, 'counter');
+    metrics.observe('strata_key_set_reloads_total', 'JWK Set file reloads (timer and SIGHUP)', () => keyReloads, 'counter');
     const app = buildApp({
       db,
       vectorCache: new VectorCache(undefined, knobs.vector_cache_bytes),
@@ -113,7 +116,10 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
       const m = parseListen(flags['metrics-listen']);
       metricsServer = createServer((req, res) => {
         if (req.url !== '/metrics') return void res.writeHead(404).end();
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+        void metrics.render().then(
+          text => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
       });
       await new Promise<void>(resolve => metricsServer?.listen(m.port, m.host, resolve));
     }
@@ -127,6 +133,8 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     // Links new and changed vectors into the collections' graphs, in the background.
     const indexer = new VectorIndexer(db, { batchMs: knobs.vector_index_batch_ms, cacheBytes: knobs.vector_cache_bytes, onError: err => logger.warn({ err }, 'vector indexing failed; retrying') });
     indexer.start();
+    metrics.observe('strata_vector_points_linked_total', 'points the background indexer linked into (or unlinked from) HNSW graphs', () => indexer.stats().linked, 'counter');
+    metrics.observe('strata_vector_index_backlog_collections', 'collections with points waiting to be linked, at the start of the indexer\'s last round', () => indexer.stats().backlog);
     logger.info({ url, engine: db.engine, keys: keySet?.kids() ?? [], dev: dev !== undefined }, `Strata listening on ${url}`);
     return {
       url,

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,6 +23,18 @@ function serve(cwd: string, args: string[], env: Record<string, string> = {}): P
     });
     proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
     proc.once('exit', code => reject(new Error(`serve exited with ${String(code)}: ${err}`)));
+  });
+}
+
+/** A port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
 }
 
@@ -74,10 +87,11 @@ describe('strata serve', () => {
     expect(reply.status).toBe(200);
   }, 60_000);
 
-  it('re-reads the key set on SIGHUP: a token whose key left the file is refused', async () => {
+  it('re-reads the key set on SIGHUP: a token whose key left the file is refused (and metrics, on their own listener, count it)', async () => {
     const { dir, remove } = await tempDir('strata-serve');
     cleanup.push(remove);
-    const s = await serve(dir, []);
+    const metricsPort = await freePort();
+    const s = await serve(dir, ['--metrics-listen', `127.0.0.1:${metricsPort}`]);
     cleanup.push(async () => void s.proc.kill('SIGKILL'));
     const port = Number(new URL(s.url).port);
     const ca = join(dir, 'certs/dev/ca.pem');
@@ -96,6 +110,13 @@ describe('strata serve', () => {
       reply = await call(port, 'POST', '/v1/tenants/acme/transact', { ca, token, body });
     }
     expect(reply).toMatchObject({ status: 401, body: { error: { code: 'ERR_AUTH_TOKEN_INVALID' } } });
+    // Plain HTTP on the loopback metrics listener, no client certificate needed.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^strata_key_set_reloads_total [1-9]/m);
+    expect(metrics).toMatch(/^strata_http_requests_total\{route="\/v1\/tenants\/:tenant\/transact",method="POST",status="200",tenant="(acme|other)"\} [1-9]/m);
+    expect(metrics).toMatch(/^strata_auth_denied_total\{reason="ERR_AUTH_TOKEN_INVALID"\} [1-9]/m);
+    expect(metrics).toMatch(/^strata_process_cpu_seconds_total /m);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
   }, 60_000);
 
   it('refuses a bad knob with one line and exit code 2', async () => {

@@ -71,8 +71,14 @@ describe('trust over TLS', () => {
         }, reject);
       });
       expect(metrics).toContain('# TYPE strata_http_requests_total counter');
-      expect(metrics).toMatch(/strata_http_requests_total\{route="\/v1\/admin\/tenants",status="201"\} 1/);
-      expect(metrics).toMatch(/strata_auth_denied_total\{code="ERR_AUTH_TRUSTED_ONLY"\} \d+/);
+      expect(metrics).toMatch(/strata_http_requests_total\{route="\/v1\/admin\/tenants",method="POST",status="201",tenant="none"\} 1/);
+      expect(metrics).toMatch(/strata_auth_denied_total\{reason="ERR_AUTH_TRUSTED_ONLY"\} \d+/);
+      expect(metrics).toContain('# TYPE strata_http_request_duration_seconds histogram');
+      expect(metrics).toMatch(/strata_http_errors_total\{route="[^"]+",code="ERR_AUTH_TRUSTED_ONLY",tenant="[^"]+"\} \d+/);
+      // Prometheus text format: every line a comment or `name{labels} value`.
+      for (const line of metrics.trim().split('\n').filter(l => l !== '')) {
+        expect(line).toMatch(/^(# (HELP|TYPE) [a-z_:][a-z0-9_:]* .*|[a-z_:][a-z0-9_:]*(\{([a-z_][a-z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? -?[0-9.e+-]+|[a-z_:][a-z0-9_:]*(\{.*\})? (\+Inf|NaN))$/i);
+      }
     });
 
     it('asks an untrusted caller without a token for one on tenant routes (401 ERR_AUTH_TOKEN_MISSING)', async () => {

@@ -111,7 +111,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
   }));
 
   app.get('/metrics', trustedOnly, async (_request, reply) => {
-    return reply.type('text/plain; version=0.0.4').send(deps.metrics.render());
+    return reply.type(deps.metrics.contentType).send(await deps.metrics.render());
   });
 }
 
