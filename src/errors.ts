@@ -72,6 +72,7 @@ export const ERROR_CODES = {
   ERR_ROUTE_NOT_FOUND: 'no route has that method and path',
   ERR_KV_COMPARE_FAILED: 'a compare of the transact request did not hold; nothing was written',
   ERR_SERVER_INTERNAL: 'the server failed unexpectedly (the log has the cause)',
+  ERR_SERVER_OVERLOADED: 'the server is answering as many requests as it may at once; retry after Retry-After seconds',
   // The native API client.
   ERR_CLIENT_CONNECTION_FAILED: 'the client could not reach the server (connection refused, TLS failure, name not found)',
   // Command line.

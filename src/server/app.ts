@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { TrustedSubnets } from '../auth/trust.js';
-import { ERROR_CODES, isStrataError, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, isStrataError, StrataError, type ErrorCode } from '../errors.js';
 import type { Database } from '../kv/types.js';
 import type { VectorCache } from '../../layers/vector/cache.js';
 import type { Metrics } from './metrics.js';
@@ -19,6 +19,8 @@ export interface ServerKnobs {
   readonly allowTokenlessTenantAccess: boolean;
   readonly auditTimeWindowSeconds: number;
   readonly maxRequestBodyBytes: number;
+  /** Requests answered at once; past it, 503 `ERR_SERVER_OVERLOADED` with `Retry-After` (default: no limit). */
+  readonly maxInFlightRequests?: number;
 }
 
 /** Everything the app needs, passed in (no singletons): see `strata serve` for the wiring. */
@@ -67,6 +69,24 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
     ...(deps.https === undefined ? {} : { https: deps.https }),
   }) as unknown as FastifyInstance;
+
+  // Overload is refused first, before any work (authorization included), and answered at once.
+  const maxInFlight = deps.knobs.maxInFlightRequests ?? Number.POSITIVE_INFINITY;
+  let inFlight = 0;
+  const counted = new WeakSet<object>();
+  const leave = async (request: FastifyRequest) => {
+    if (counted.delete(request)) inFlight--;
+  };
+  app.addHook('onRequest', async (request, reply) => {
+    if (inFlight >= maxInFlight) {
+      void reply.header('retry-after', '1');
+      throw new StrataError('ERR_SERVER_OVERLOADED', `the server is answering ${inFlight} requests, its limit (max_in_flight_requests); retry shortly`);
+    }
+    inFlight++;
+    counted.add(request);
+  });
+  app.addHook('onResponse', leave);
+  app.addHook('onRequestAbort', leave);
 
   app.decorateRequest('principal', null as never);
   app.addHook('onRequest', async request => {

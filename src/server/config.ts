@@ -18,6 +18,8 @@ export const KNOBS = {
   max_token_size_bytes: { default: 8192, kind: 'count', help: 'longest token accepted' },
   audit_time_window_seconds: { default: 5, kind: 'seconds', help: 'log an accepted token once per address, tenant and jti per window (FDB: 5)' },
   max_request_body_bytes: { default: 16 * 1024 * 1024, kind: 'count', help: 'largest request body' },
+  max_in_flight_requests: { default: 1000, kind: 'count', help: 'requests answered at once; more get 503 ERR_SERVER_OVERLOADED with Retry-After' },
+  max_connections: { default: 10000, kind: 'count', help: 'open connections; more are closed at once' },
   vector_cache_bytes: { default: 256 * 1024 * 1024, kind: 'count', help: 'decoded vectors kept for graph searches (and as much again for the indexer)' },
   metrics_tenant_labels: { default: 100, kind: 'count', help: 'tenants with a metrics label of their own (the busiest); the rest count as "other"' },
   vector_index_batch_ms: { default: 250, kind: 'count', help: 'how long one indexer transaction links points before committing, in ms' },
@@ -58,7 +60,7 @@ function parseKnob(name: string, raw: string): boolean | number | string {
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw invalidArgument(`knob ${name} takes a whole number, got ${JSON.stringify(raw)}`);
   if (name === 'token_clock_skew_seconds' && n > 60) throw invalidArgument('knob token_clock_skew_seconds is at most 60');
-  if ((name === 'vector_cache_bytes' || name === 'vector_index_batch_ms') && n < 1) throw invalidArgument(`knob ${name} is at least 1`);
+  if (['vector_cache_bytes', 'vector_index_batch_ms', 'max_in_flight_requests', 'max_connections'].includes(name) && n < 1) throw invalidArgument(`knob ${name} is at least 1`);
   return n;
 }
 

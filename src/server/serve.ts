@@ -94,6 +94,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
         allowTokenlessTenantAccess: knobs.allow_tokenless_tenant_access,
         auditTimeWindowSeconds: knobs.audit_time_window_seconds,
         maxRequestBodyBytes: knobs.max_request_body_bytes,
+        maxInFlightRequests: knobs.max_in_flight_requests,
       },
       metrics,
       status: {
@@ -106,6 +107,8 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
       https: { cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: readFileSync(tls.ca), requestCert: true, rejectUnauthorized: false },
     });
     guardTls(app.server as never, throttle, logger);
+    // Past this many open connections, new ones are closed at once (no TLS handshake to answer on).
+    app.server.maxConnections = knobs.max_connections;
     const { host, port } = parseListen(flags.listen ?? DEFAULT_LISTEN);
     await app.listen({ host, port });
     const address = app.server.address() as AddressInfo;

@@ -44,6 +44,7 @@ describe('strata serve flags and knobs', () => {
     [['--knob_token_clock_skew_seconds=61']],
     [['--knob_vector_cache_bytes=0']],
     [['--knob_vector_index_batch_ms=0']],
+    [['--knob_max_in_flight_requests=0']],
     [['--bogus', 'x']],
     [['stray']],
     [['--listen']],
