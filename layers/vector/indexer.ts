@@ -133,10 +133,7 @@ export class VectorIndexer {
         for (const id of ids) if (await this.#drain(prefix, id)) worked = true;
       }
       const last = tenants[tenants.length - 1];
-      if (!more || last === undefined) {
-        if (!more) this.#backlog = backlog;
-        return worked;
-      }
+      if (!more || last === undefined) return worked;
       after = last.name;
     }
   }

@@ -8,7 +8,7 @@ import type { Collection } from '../record/collections.js';
 import { decodePointId } from '../record/layout.js';
 import type { PointId } from '../record/point-id.js';
 import { deleteNode } from './hnsw/delete.js';
-import { graphCount, graphId, GraphStore, graphVersionTag, nodeBytes, nodeOf, type HnswParams, type NodeId } from './hnsw/graph.js';
+import { graphCount, graphId, GraphStore, graphVersion, nodeBytes, nodeOf, type HnswParams, type NodeId } from './hnsw/graph.js';
 import { GraphMemo } from './hnsw/memo.js';
 import { WriterMemos } from './writer-memos.js';
 import type { VectorCache } from './cache.js';
@@ -145,7 +145,7 @@ export async function graphNearest(
   let memo: GraphMemo;
   if (cache !== undefined) {
     // Both versions read in this transaction: the memo is used only if nothing changed since.
-    const [graph, vectors] = await Promise.all([graphVersionTag(tx, space), tx.get(c.keys.vectorsVersion)]);
+    const [graph, vectors] = await Promise.all([graphVersion(tx, space), tx.get(c.keys.vectorsVersion)]);
     const vectorsTag = vectors === undefined ? '' : Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength).toString('latin1');
     // Keyed by the tenant as well: the same keys name another tenant's graph in its keyspace.
     memo = cache.memo(keyspaceOf(tx) + graphId(space), `${graph}:${vectorsTag}`, params.distance, params.size);

@@ -163,11 +163,6 @@ export class GraphStore {
     }
   }
 
-  /** The graph's version: it changes with every transaction that changes the graph. */
-  async version(): Promise<bigint> {
-    return readVersion(this.#tx, this.#versionKey);
-  }
-
   #change(): void {
     if (this.#changed) return;
     this.#changed = true;
@@ -296,18 +291,8 @@ export function graphId(graph: Subspace): string {
   return graphKeys(graph).id;
 }
 
-/** The version of the graph in `graph`, as its stored bytes in a string (for comparing only). */
-export async function graphVersionTag(tx: Transaction, graph: Subspace): Promise<string> {
+/** The version of the graph in `graph`: it changes with every transaction that changes the graph (0 for one never written). */
+export async function graphVersion(tx: Transaction, graph: Subspace): Promise<bigint> {
   const v = await tx.get(graphKeys(graph).version);
-  return v === undefined ? '' : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
-}
-
-/** The version of the graph in `graph` (0 for a graph never written). */
-export function graphVersion(tx: Transaction, graph: Subspace): Promise<bigint> {
-  return readVersion(tx, graphKeys(graph).version);
-}
-
-async function readVersion(tx: Transaction, key: Uint8Array): Promise<bigint> {
-  const v = await tx.get(key);
-  return v === undefined ? 0n : Buffer.from(v).readBigUInt64LE();
+  return v === undefined ? 0n : Buffer.from(v.buffer, v.byteOffset, v.byteLength).readBigUInt64LE();
 }

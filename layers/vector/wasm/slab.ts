@@ -64,11 +64,6 @@ export class VectorSlab {
     this.arena.f32.fill(0, slot + (bytes.byteLength >>> 2), slot + this.stride);
   }
 
-  /** A copy of the vector in `slot`. */
-  read(slot: number): Float32Array {
-    return this.arena.f32.slice(slot, slot + this.dim);
-  }
-
   /** Copies of the vectors in `slots`, sharing one buffer (one allocation instead of one each). */
   readMany(slots: readonly number[]): Float32Array[] {
     const out = new Float32Array(slots.length * this.dim);
