@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { TokenVerifier } from '../src/auth/token.js';
 import { NativeClient } from '../src/client/native-client.js';
 import { generateDevCertificates } from '../src/server/dev-certs.js';
 import { printJson, printTable, type Row } from './report.js';
-import { listeningUrl } from './server.js';
+import { listeningUrl, pinnable, pinSelf } from './server.js';
 
 /**
  * Authorization costs:
@@ -165,15 +165,4 @@ export async function benchAuth(quick: boolean): Promise<void> {
     await new Promise(resolve => setTimeout(resolve, 500));
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** True on Linux with `taskset` and at least two cores. */
-async function pinnable(): Promise<boolean> {
-  if (process.platform !== 'linux' || (await import('node:os')).availableParallelism() < 2) return false;
-  return new Promise(resolve => execFile('taskset', ['-p', String(process.pid)], err => resolve(err === null)));
-}
-
-/** Pin this process (the load generator) to `core`. */
-function pinSelf(core: number): Promise<void> {
-  return new Promise(resolve => execFile('taskset', ['-cp', String(core), String(process.pid)], () => resolve()));
 }

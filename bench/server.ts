@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 
 /** The URL from the server's "Strata listening on …" log line. */
 export function listeningUrl(server: ChildProcess): Promise<string> {
@@ -18,4 +18,15 @@ export function listeningUrl(server: ChildProcess): Promise<string> {
     stdout?.on('data', onData);
     server.once('exit', code => reject(new Error(`the server exited (${String(code)}) before listening`)));
   });
+}
+
+/** True on Linux with `taskset` and at least two cores. */
+export async function pinnable(): Promise<boolean> {
+  if (process.platform !== 'linux' || (await import('node:os')).availableParallelism() < 2) return false;
+  return new Promise(resolve => execFile('taskset', ['-p', String(process.pid)], err => resolve(err === null)));
+}
+
+/** Pin this process (the load generator) to `core`. */
+export function pinSelf(core: number): Promise<void> {
+  return new Promise(resolve => execFile('taskset', ['-cp', String(core), String(process.pid)], () => resolve()));
 }

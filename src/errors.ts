@@ -65,6 +65,19 @@ export const ERROR_CODES = {
   ERR_ACCESS_MANAGE_REQUIRED: 'the operation needs manage access (collection management), which the token does not grant',
   ERR_ACCESS_PAYLOAD_SCOPE: 'a write would reach points outside the token’s payload scope, or change its scoped fields; nothing was written',
   ERR_FEATURE_UNSUPPORTED: 'Strata does not offer this Qdrant feature (yet); the request was not run',
+  // Limits.
+  ERR_STRICT_MODE: 'the request passes a limit of the collection’s strict mode (Qdrant’s strict_mode_config); nothing was run',
+  ERR_RATE_LIMITED: 'a read or write rate limit (of the collection, the tenant or the token’s subject) is used up; retry after Retry-After seconds',
+  ERR_QUOTA_EXCEEDED: 'the write would make the tenant hold more points or bytes than its quota; nothing was written',
+  // Snapshots.
+  ERR_SNAPSHOT_INVALID: 'the file is not a Strata snapshot, or it is corrupt or truncated (details name the failed check and its byte offset); nothing was changed',
+  ERR_SNAPSHOT_VERSION_UNSUPPORTED: 'the snapshot is in a format version this Strata cannot read; nothing was changed',
+  ERR_SNAPSHOT_KIND_MISMATCH: 'a collection snapshot was given where a tenant snapshot is restored, or the reverse; nothing was changed',
+  ERR_SNAPSHOT_NOT_FOUND: 'no snapshot has that name (in this tenant and collection)',
+  ERR_SNAPSHOT_NAME_INVALID: 'a snapshot name is empty, too long, or holds a path separator or a character a file name cannot',
+  ERR_SNAPSHOT_RESTORE_ABORTED: 'the restore lost its claim before it switched (taken for an orphan, or its tenant was replaced meanwhile); nothing was changed',
+  ERR_BACKUP_UNSUPPORTED: 'whole-store backup needs the embedded engine (FoundationDB clusters are backed up with fdbbackup)',
+  ERR_BACKUP_OUTPUT_EXISTS: 'the backup output exists and is not an empty directory',
   // Requests to the server.
   ERR_REQUEST_INVALID: 'the request body or parameters do not match what the route takes',
   ERR_REQUEST_TOO_LARGE: 'the request body is larger than the server accepts',

@@ -37,3 +37,7 @@ export {
 export { TENANT_KEY_SIZE_LIMIT } from './tenancy/layout.js';
 export { openStrata, Strata, type StrataOptions, type TenantCaller, type TenantHandle as TokenTenantHandle } from './strata.js';
 export { NativeClient, type NativeClientOptions } from './client/native-client.js';
+export { snapshotChunks, writeSnapshotFile, type CreateOptions, type SnapshotSummary, type SnapshotTarget } from './snapshot/create.js';
+export { restoreSnapshot, restoreSnapshotFile, type RestoreOptions, type RestoreProgress, type RestoreResult } from './snapshot/restore.js';
+export { readSnapshotInfo, type SnapshotInfo } from './snapshot/info.js';
+export { cleanOrphanRestores } from './snapshot/claims.js';

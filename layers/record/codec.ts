@@ -41,18 +41,28 @@ export function encodeRecord(record: PointRecord): Uint8Array {
   return bytes;
 }
 
+/** The stored size of records decoded here, so usage counters need not encode them again. */
+const storedSizes = new WeakMap<PointRecord, number>();
+
 /** Decode a record written by {@link encodeRecord}. */
 export function decodeRecord(bytes: Uint8Array): PointRecord {
   const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (b[0] === PLAIN) return { payload: JSON.parse(b.toString('utf8', 1)) as Record<string, unknown> };
-  if (b[0] === WITH_SHARD_KEY) {
+  let record: PointRecord;
+  if (b[0] === PLAIN) record = { payload: JSON.parse(b.toString('utf8', 1)) as Record<string, unknown> };
+  else if (b[0] === WITH_SHARD_KEY) {
     const n = b.readUInt16BE(1);
-    return {
+    record = {
       shardKey: JSON.parse(b.toString('utf8', 3, 3 + n)) as ShardKey,
       payload: JSON.parse(b.toString('utf8', 3 + n)) as Record<string, unknown>,
     };
-  }
-  throw new Error(`unknown point record format ${String(b[0])}`);
+  } else throw new Error(`unknown point record format ${String(b[0])}`);
+  storedSizes.set(record, b.length);
+  return record;
+}
+
+/** How many bytes `record` takes stored. */
+export function storedSize(record: PointRecord): number {
+  return storedSizes.get(record) ?? encodeRecord(record).length;
 }
 
 /** A vector's stored bytes. */

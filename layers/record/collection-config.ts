@@ -1,4 +1,5 @@
 import { DISTANCES, type Distance } from '../vector/distance.js';
+import { parseStrictMode, type StrictModeConfig } from './strict-mode.js';
 import { fail, isPlainObject, objectOf, optionalBool, optionalInt } from './validate.js';
 
 /**
@@ -40,6 +41,8 @@ export interface CollectionConfig {
   readonly shardNumber: number;
   /** Accepted and reported, no effect in Strata (its storage is the key-value engine's). */
   readonly passthrough: Readonly<Record<string, unknown>>;
+  /** Strict mode's settings, when any were given. */
+  readonly strict?: StrictModeConfig;
 }
 
 const CODE = 'ERR_COLLECTION_CONFIG_INVALID';
@@ -83,7 +86,7 @@ export function parseHnsw(where: string, value: unknown, base: HnswConfig): Hnsw
 
 /**
  * Parse a create-collection body. Refuses what Strata cannot honour (sparse vectors, multivectors,
- * strict mode, `init_from`) with `ERR_FEATURE_UNSUPPORTED` rather than ignoring it.
+ * `init_from`) with `ERR_FEATURE_UNSUPPORTED` rather than ignoring it.
  */
 export function parseCollectionConfig(body: unknown): CollectionConfig {
   const b = objectOf(CODE, '', body ?? {}, CREATE_FIELDS);
@@ -91,9 +94,6 @@ export function parseCollectionConfig(body: unknown): CollectionConfig {
     fail('ERR_FEATURE_UNSUPPORTED', 'sparse_vectors', 'sparse vectors are not supported by Strata yet');
   }
   if (b['init_from'] !== undefined && b['init_from'] !== null) fail('ERR_FEATURE_UNSUPPORTED', 'init_from', 'init_from is not supported; copy points instead');
-  if (isPlainObject(b['strict_mode_config']) && b['strict_mode_config']['enabled'] === true) {
-    fail('ERR_FEATURE_UNSUPPORTED', 'strict_mode_config', 'strict mode is not supported by Strata yet');
-  }
   const raw = b['vectors'];
   if (raw === undefined || raw === null) fail(CODE, 'vectors', 'is required (Strata has no sparse-only collections)');
   if (!isPlainObject(raw)) fail(CODE, 'vectors', 'must be an object');
@@ -113,7 +113,9 @@ export function parseCollectionConfig(body: unknown): CollectionConfig {
   if (sharding !== 'auto' && sharding !== 'custom') fail(CODE, 'sharding_method', 'must be "auto" or "custom"');
   const passthrough: Record<string, unknown> = {};
   for (const key of PASSTHROUGH) if (b[key] !== undefined) passthrough[key] = b[key];
+  const strict = parseStrictMode(b['strict_mode_config']);
   return {
+    ...(Object.keys(strict).length > 0 ? { strict } : {}),
     vectors,
     named,
     hnsw: parseHnsw('hnsw_config', b['hnsw_config'], HNSW_DEFAULTS),

@@ -5,6 +5,8 @@ import { parseCollectionConfig, parseHnsw, type CollectionConfig } from './colle
 import type { IndexSchema } from './index-schema.js';
 import { COLLECTION_BY_NAME, COLLECTION_CONFIG, COLLECTION_LAST_ID_KEY, collectionKeys, type CollectionKeys } from './layout.js';
 import { fail, objectOf } from './validate.js';
+import { parseStrictMode } from './strict-mode.js';
+import { countCollectionUsage } from './usage.js';
 
 /**
  * Collections of a tenant: create, open, list, update, delete. Each has a numeric id, allocated on
@@ -142,6 +144,7 @@ export async function deleteCollection(tx: Transaction, name: string): Promise<b
   if (c === undefined) return false;
   tx.clear(COLLECTION_BY_NAME.pack([name]));
   tx.clear(COLLECTION_CONFIG.pack([c.id]));
+  await countCollectionUsage(tx, c, -1);
   const { begin, end } = c.keys.data.range();
   tx.clearRange(begin, end);
   tx.clear(c.keys.pendingFlag);
@@ -151,14 +154,14 @@ export async function deleteCollection(tx: Transaction, name: string): Promise<b
 const UPDATE_FIELDS = ['hnsw_config', 'optimizers_config', 'params', 'vectors', 'quantization_config', 'sparse_vectors', 'strict_mode_config', 'metadata'];
 
 /**
- * Apply a Qdrant update-collection body: `hnsw_config` is merged; optimizer, quantization and
- * `params` settings are kept and reported (they tune Qdrant's storage, not results); changing
- * vectors, sparse vectors or strict mode is refused as not supported.
+ * Apply a Qdrant update-collection body: `hnsw_config` and `strict_mode_config` are merged;
+ * optimizer, quantization and `params` settings are kept and reported (they tune Qdrant's storage,
+ * not results); changing vectors or sparse vectors is refused as not supported.
  */
 export async function updateCollection(tx: Transaction, name: string, body: unknown): Promise<Collection> {
   const c = await requireCollection(tx, name);
   const b = objectOf('ERR_COLLECTION_CONFIG_INVALID', '', body ?? {}, UPDATE_FIELDS);
-  for (const unsupported of ['vectors', 'sparse_vectors', 'strict_mode_config'] as const) {
+  for (const unsupported of ['vectors', 'sparse_vectors'] as const) {
     if (b[unsupported] !== undefined && b[unsupported] !== null) {
       fail('ERR_FEATURE_UNSUPPORTED', unsupported, `updating ${unsupported} is not supported by Strata yet`);
     }
@@ -167,7 +170,8 @@ export async function updateCollection(tx: Transaction, name: string, body: unkn
   if (b['optimizers_config'] !== undefined) passthrough['optimizers_config'] = b['optimizers_config'];
   if (b['quantization_config'] !== undefined) passthrough['quantization_config'] = b['quantization_config'];
   if (b['params'] !== undefined) passthrough['params'] = b['params'];
-  const config: CollectionConfig = { ...c.config, hnsw: parseHnsw('hnsw_config', b['hnsw_config'], c.config.hnsw), passthrough };
+  const strict = parseStrictMode(b['strict_mode_config'], c.config.strict);
+  const config: CollectionConfig = { ...c.config, hnsw: parseHnsw('hnsw_config', b['hnsw_config'], c.config.hnsw), passthrough, ...(Object.keys(strict).length > 0 ? { strict } : {}) };
   // A graph switched on over stored points would hold only the points written after it: searches
   // would miss the others. Refused until Strata links existing points in the background.
   const switchedOn = (before: number, after: number) => before === 0 && after > 0;

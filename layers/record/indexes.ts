@@ -1,3 +1,4 @@
+import { activeStrictMode, checkLimit } from './strict-mode.js';
 import type { Transaction } from '../../src/kv/types.js';
 import { keyAfter } from '../../src/kv/keys.js';
 import { pages } from '../../src/kv/pages.js';
@@ -64,6 +65,8 @@ export async function buildPayloadIndex(run: Runner, name: string, field: string
 function beginPayloadIndex(tx: Transaction, c: Collection, field: string, schema: IndexSchema): Collection {
   if (field === '' || Buffer.byteLength(field) > MAX_FIELD_NAME_BYTES) fail('ERR_INDEX_INVALID', 'field_name', `must be 1 to ${MAX_FIELD_NAME_BYTES} bytes`);
   parsePayloadPath(field); // refuses malformed paths
+  const strict = activeStrictMode(c.config.strict);
+  if (!Object.hasOwn(c.indexes, field)) checkLimit(Object.keys(c.indexes).length + 1, strict?.max_payload_index_count, 'max_payload_index_count');
   if (c.indexes[field] !== undefined) tx.clearRange(...rangeOf(c, field));
   const next: Collection = { ...c, indexes: { ...c.indexes, [field]: schema } };
   saveCollection(tx, next);

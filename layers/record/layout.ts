@@ -20,7 +20,11 @@ import { canonicalUuid, isUuidId, uuidTupleItem, type PointId } from './point-id
  * (3, id, 4, …)                  → the vector index layer's data, and in it:
  * (3, id, 4, name, 'p', point)   → empty: the point's vector `name` changed and is not yet indexed
  * (3, id, 4, null)              → bumped (atomic add) by every transaction that writes a vector
+ * (3, id, 5, 0)                 → the collection's payload bytes (records; little-endian 64-bit, atomic add)
+ * (3, id, 5, 1)                 → the collection's vector bytes (stored vectors; the same)
  * (4, id)                        → empty: collection `id` has vector changes pending
+ * (5, 0)                         → the tenant's points, over all collections (atomic add)
+ * (5, 1)                         → the tenant's stored bytes: payloads and vectors (atomic add)
  * ```
  *
  * The pending entries are the record layer's change log for the vector layer: every write of a
@@ -37,9 +41,12 @@ export const COLLECTION_CONFIG = RECORD_ROOT.subspace([1]);
 export const COLLECTION_LAST_ID_KEY = RECORD_ROOT.pack([2]);
 export const COLLECTION_DATA = RECORD_ROOT.subspace([3]);
 export const VECTORS_PENDING = RECORD_ROOT.subspace([4]);
+/** The tenant's usage counters, kept in its own keyspace so a snapshot carries them. */
+export const TENANT_POINTS_KEY = RECORD_ROOT.pack([5, 0]);
+export const TENANT_BYTES_KEY = RECORD_ROOT.pack([5, 1]);
 
 /** The parts of a collection's data subspace. */
-export const PART = { points: 0, vectors: 1, index: 2, count: 3, vectorIndex: 4 } as const;
+export const PART = { points: 0, vectors: 1, index: 2, count: 3, vectorIndex: 4, usage: 5 } as const;
 
 /** The keys of one collection, computed once per request. */
 export interface CollectionKeys {
@@ -47,6 +54,10 @@ export interface CollectionKeys {
   readonly points: Subspace;
   readonly index: Subspace;
   readonly count: Uint8Array;
+  /** Bytes of the collection's records (payloads). */
+  readonly payloadBytes: Uint8Array;
+  /** Bytes of the collection's stored vectors. */
+  readonly vectorBytes: Uint8Array;
   readonly vectorIndex: Subspace;
   /** The flag saying this collection has vector changes pending. */
   readonly pendingFlag: Uint8Array;
@@ -68,6 +79,8 @@ export function collectionKeys(id: number): CollectionKeys {
     points: data.subspace([PART.points]),
     index: data.subspace([PART.index]),
     count: data.pack([PART.count]),
+    payloadBytes: data.pack([PART.usage, 0]),
+    vectorBytes: data.pack([PART.usage, 1]),
     vectorIndex,
     pendingFlag: VECTORS_PENDING.pack([id]),
     vectorsVersion: vectorIndex.pack([null]),

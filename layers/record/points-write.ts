@@ -9,6 +9,8 @@ import { checkKeepsScope, inScope, withScope, type PayloadScope } from './scope.
 import { pointIdItem } from './layout.js';
 import { mergePayload, withoutPath } from './payload-edit.js';
 import { checkShardKey, notePendingVector, readRecord, removePoints, writeRecord, writeVectors } from './store.js';
+import { applyWithinLimits, type UsageLimits } from './limits.js';
+import { noUsage } from './usage.js';
 
 /**
  * Point writes: upsert, delete, payload and vector updates. Each runs in the caller's transaction
@@ -21,6 +23,8 @@ import { checkShardKey, notePendingVector, readRecord, removePoints, writeRecord
 export interface WriteOptions {
   /** The token's payload scope in this collection, if any. */
   readonly scope?: PayloadScope | undefined;
+  /** What the collection and tenant may hold; a write past them fails and writes nothing. */
+  readonly limits?: UsageLimits | undefined;
 }
 
 /** Upsert `points` (replacing whole points), into `shardKey` where the collection is custom-sharded. */
@@ -35,15 +39,19 @@ export async function upsertPoints(tx: Transaction, c: Collection, points: reado
   const unique = [...byId.values()];
   const payloads = unique.map(p => withScope(options.scope, p.payload));
   const olds = await Promise.all(unique.map(p => readRecord(tx, c, p.id)));
+  const usage = noUsage();
+  const vectorWrites: Array<Promise<void>> = [];
   for (const [i, p] of unique.entries()) {
     const old = olds[i];
     if (old !== undefined && !inScope(options.scope, old.payload)) {
       throw new StrataError('ERR_ACCESS_PAYLOAD_SCOPE', `point ${JSON.stringify(p.id)} is held by a point outside the token's payload scope`);
     }
     const next: PointRecord = options.shardKey === undefined ? { payload: payloads[i] as Record<string, unknown> } : { payload: payloads[i] as Record<string, unknown>, shardKey: options.shardKey };
-    writeRecord(tx, c, p.id, old, next);
-    writeVectors(tx, c, p.id, p.vectors, true);
+    writeRecord(tx, c, p.id, old, next, usage);
+    vectorWrites.push(writeVectors(tx, c, p.id, p.vectors, true, old !== undefined, usage));
   }
+  await Promise.all(vectorWrites);
+  await applyWithinLimits(tx, c, usage, options.limits);
 }
 
 /** A point that a write may reach: stored, and visible to the scope. */
@@ -78,8 +86,8 @@ export async function requireReachable(tx: Transaction, c: Collection, ids: read
 }
 
 /** Delete `points`. */
-export function deletePoints(tx: Transaction, c: Collection, points: readonly Reachable[]): void {
-  removePoints(tx, c, points);
+export function deletePoints(tx: Transaction, c: Collection, points: readonly Reachable[]): Promise<void> {
+  return removePoints(tx, c, points);
 }
 
 /** How a payload update changes a payload. */
@@ -112,29 +120,36 @@ export function changedPayload(before: Readonly<Record<string, unknown>>, change
 }
 
 /** Apply `change` to each of `points`' payloads. */
-export function updatePayloads(tx: Transaction, c: Collection, points: readonly Reachable[], change: PayloadChange, scope: PayloadScope | undefined): void {
+export async function updatePayloads(tx: Transaction, c: Collection, points: readonly Reachable[], change: PayloadChange, scope: PayloadScope | undefined, limits?: UsageLimits): Promise<void> {
   // Checked for every point before anything is written: a refusal writes nothing.
   const next = points.map(p => changedPayload(p.record.payload, change, scope));
+  const usage = noUsage();
   for (const [i, p] of points.entries()) {
     const payload = next[i] as Record<string, unknown>;
-    writeRecord(tx, c, p.id, p.record, p.record.shardKey === undefined ? { payload } : { payload, shardKey: p.record.shardKey });
+    writeRecord(tx, c, p.id, p.record, p.record.shardKey === undefined ? { payload } : { payload, shardKey: p.record.shardKey }, usage);
   }
+  await applyWithinLimits(tx, c, usage, limits);
 }
 
-/** Set some of the points' vectors (others are kept). */
-export function updateVectors(tx: Transaction, c: Collection, updates: readonly { readonly id: PointId; readonly vectors: ReadonlyMap<string, Float32Array> }[]): void {
-  for (const u of updates) writeVectors(tx, c, u.id, u.vectors, false);
+/** Set some of the points' vectors (others are kept); the points exist (see requireReachable). */
+export async function updateVectors(tx: Transaction, c: Collection, updates: readonly { readonly id: PointId; readonly vectors: ReadonlyMap<string, Float32Array> }[], limits?: UsageLimits): Promise<void> {
+  const usage = noUsage();
+  await Promise.all(updates.map(u => writeVectors(tx, c, u.id, u.vectors, false, true, usage)));
+  await applyWithinLimits(tx, c, usage, limits);
 }
 
 /** Remove the named vectors of `points`. */
-export function deleteVectors(tx: Transaction, c: Collection, points: readonly Reachable[], names: readonly string[]): void {
+export async function deleteVectors(tx: Transaction, c: Collection, points: readonly Reachable[], names: readonly string[]): Promise<void> {
   for (const name of names) {
     if (vectorParams(c.config, name) === undefined) throw new StrataError('ERR_VECTOR_INVALID', `Wrong input: Not existing vector name error: ${name}`);
   }
-  for (const p of points) {
-    for (const name of names) {
-      tx.clear(c.keys.vectors(name).pack([pointIdItem(p.id)]));
-      notePendingVector(tx, c, name, pointIdItem(p.id));
-    }
+  const keys = points.flatMap(p => names.map(name => ({ name, idItem: pointIdItem(p.id), key: c.keys.vectors(name).pack([pointIdItem(p.id)]) })));
+  const stored = await Promise.all(keys.map(k => tx.get(k.key)));
+  const usage = noUsage();
+  for (const [i, { name, idItem, key }] of keys.entries()) {
+    usage.vectorBytes -= stored[i]?.length ?? 0;
+    tx.clear(key);
+    notePendingVector(tx, c, name, idItem);
   }
+  await applyWithinLimits(tx, c, usage, undefined);
 }

@@ -1,11 +1,12 @@
 import { StrataError } from '../../src/errors.js';
 import type { Transaction } from '../../src/kv/types.js';
 import type { TupleItem } from '../../src/kv/tuple.js';
-import { decodeRecord, encodeRecord, encodeVector, type PointRecord } from './codec.js';
+import { decodeRecord, encodeRecord, encodeVector, storedSize, type PointRecord } from './codec.js';
 import type { Collection, ShardKey } from './collections.js';
 import { indexValues } from './index-entries.js';
 import { pointIdItem } from './layout.js';
 import type { PointId } from './point-id.js';
+import { applyUsage, type UsageDelta } from './usage.js';
 
 /**
  * Reading and writing one point: its record, its vectors, its payload index entries and the
@@ -53,9 +54,10 @@ function entryKeys(c: Collection, idItem: TupleItem, record: PointRecord): Map<s
 
 /**
  * Write point `id`'s record (`old` is what is stored now, read by the caller in this transaction),
- * keeping its index entries and the point count in step.
+ * keeping its index entries in step; what it changes in usage goes into `usage`, for the caller to
+ * apply once.
  */
-export function writeRecord(tx: Transaction, c: Collection, id: PointId, old: PointRecord | undefined, next: PointRecord): void {
+export function writeRecord(tx: Transaction, c: Collection, id: PointId, old: PointRecord | undefined, next: PointRecord, usage: UsageDelta): void {
   const idItem = pointIdItem(id);
   const nextKeys = entryKeys(c, idItem, next);
   if (old !== undefined) {
@@ -64,10 +66,12 @@ export function writeRecord(tx: Transaction, c: Collection, id: PointId, old: Po
       else tx.clear(key);
     }
   } else {
-    tx.add(c.keys.count, ONE);
+    usage.points++;
   }
   for (const key of nextKeys.values()) tx.set(key, EMPTY);
-  tx.set(c.keys.points.pack([idItem]), encodeRecord(next));
+  const bytes = encodeRecord(next);
+  usage.payloadBytes += bytes.length - (old === undefined ? 0 : storedSize(old));
+  tx.set(c.keys.points.pack([idItem]), bytes);
   if (old !== undefined && partitionMoved(c, old, next)) {
     for (const name of Object.keys(c.config.vectors)) notePendingVector(tx, c, name, idItem);
   }
@@ -87,15 +91,25 @@ export function partitionMoved(c: Collection, old: PointRecord, next: PointRecor
   return false;
 }
 
-/** Set the point's vectors; with `replaceAll`, vectors of other names are removed. */
-export function writeVectors(tx: Transaction, c: Collection, id: PointId, vectors: ReadonlyMap<string, Float32Array>, replaceAll: boolean): void {
+/**
+ * Set the point's vectors; with `replaceAll`, vectors of other names are removed. `existed` says
+ * whether the point was stored before: only then can it hold vectors whose bytes the usage must
+ * give back, so a new point costs no reads.
+ */
+export async function writeVectors(tx: Transaction, c: Collection, id: PointId, vectors: ReadonlyMap<string, Float32Array>, replaceAll: boolean, existed: boolean, usage: UsageDelta): Promise<void> {
   const idItem = pointIdItem(id);
-  for (const name of Object.keys(c.config.vectors)) {
+  const names = Object.keys(c.config.vectors).filter(name => replaceAll || vectors.has(name));
+  const keys = names.map(name => c.keys.vectors(name).pack([idItem]));
+  const olds = existed ? await Promise.all(keys.map(key => tx.get(key))) : [];
+  for (const [i, name] of names.entries()) {
     const v = vectors.get(name);
-    const key = c.keys.vectors(name).pack([idItem]);
-    if (v !== undefined) tx.set(key, encodeVector(v));
-    else if (replaceAll) tx.clear(key);
-    if (v !== undefined || replaceAll) notePendingVector(tx, c, name, idItem);
+    const key = keys[i] as Uint8Array;
+    if (v !== undefined) {
+      tx.set(key, encodeVector(v));
+      usage.vectorBytes += v.length * 4;
+    } else tx.clear(key);
+    usage.vectorBytes -= olds[i]?.length ?? 0;
+    notePendingVector(tx, c, name, idItem);
   }
 }
 
@@ -106,25 +120,25 @@ export function notePendingVector(tx: Transaction, c: Collection, name: string, 
   tx.add(c.keys.vectorsVersion, ONE);
 }
 
-/** Remove points (with their stored records): records, vectors, index entries, and the count once. */
-export function removePoints(tx: Transaction, c: Collection, points: readonly { readonly id: PointId; readonly record: PointRecord }[]): void {
-  for (const { id, record } of points) {
+/** Remove points (with their stored records): records, vectors, index entries, and their usage. */
+export async function removePoints(tx: Transaction, c: Collection, points: readonly { readonly id: PointId; readonly record: PointRecord }[]): Promise<void> {
+  const names = Object.keys(c.config.vectors);
+  const usage = { points: -points.length, payloadBytes: 0, vectorBytes: 0 };
+  // The vectors' sizes are read first (all at once), so the usage gives back what was stored.
+  const vectorKeys = points.map(({ id }) => names.map(name => c.keys.vectors(name).pack([pointIdItem(id)])));
+  const stored = await Promise.all(vectorKeys.flat().map(key => tx.get(key)));
+  for (const v of stored) usage.vectorBytes -= v?.length ?? 0;
+  for (const [i, { id, record }] of points.entries()) {
     const idItem = pointIdItem(id);
     for (const key of entryKeys(c, idItem, record).values()) tx.clear(key);
-    for (const name of Object.keys(c.config.vectors)) {
-      tx.clear(c.keys.vectors(name).pack([idItem]));
+    for (const [j, name] of names.entries()) {
+      tx.clear(vectorKeys[i]?.[j] as Uint8Array);
       notePendingVector(tx, c, name, idItem);
     }
     tx.clear(c.keys.points.pack([idItem]));
+    usage.payloadBytes -= storedSize(record);
   }
-  if (points.length > 0) tx.add(c.keys.count, countDelta(-points.length));
-}
-
-/** A point-count change as an 8-byte little-endian add (two's complement for decreases). */
-function countDelta(n: number): Uint8Array {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64LE(BigInt(n));
-  return b;
+  if (points.length > 0) applyUsage(tx, c, usage);
 }
 
 /** Check the shard key of a write against the collection's sharding. */

@@ -3,11 +3,14 @@ import { isStrataError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { keysCommand } from './commands/keys.js';
 import { certsCommand } from './commands/certs.js';
+import { cliCommand } from './commands/cli.js';
 import { kvCommand } from './commands/kv.js';
 import { serveCommand } from './commands/serve.js';
+import { backupCommand, snapshotCommand } from './commands/snapshot.js';
 import { initCommand, statusCommand } from './commands/status.js';
 import { tenantCommand } from './commands/tenant.js';
 import { tokenCommand } from './commands/token.js';
+import { ReportedFailure } from './failure.js';
 import { processOutput, type Output } from './output.js';
 
 /** Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong. */
@@ -26,6 +29,9 @@ export function buildProgram(output: Output = processOutput): Command {
     .addCommand(statusCommand(output))
     .addCommand(tenantCommand(output))
     .addCommand(kvCommand(output))
+    .addCommand(snapshotCommand(output))
+    .addCommand(backupCommand(output))
+    .addCommand(cliCommand(output))
     .addCommand(certsCommand(output))
     .addCommand(keysCommand(output))
     .addCommand(tokenCommand(output));
@@ -59,6 +65,7 @@ export async function runCli(argv: readonly string[], output: Output = processOu
       // --help and --version end this way too, successfully.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    if (err instanceof ReportedFailure) return EXIT.failed;
     if (isStrataError(err)) {
       output.err(`strata: ${err.code}: ${err.message}`);
       return err.code === 'ERR_CLI_INVALID_ARGUMENT' ? EXIT.usage : EXIT.failed;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { NativeClient, type NativeClientOptions, type TenantView } from '../client/native-client.js';
 import { runTransactBody, type OpResult, type TransactBody } from '../server/transact-ops.js';
 import {
+  countTenants,
   createTenant,
   deleteTenant,
   listTenants,
@@ -13,7 +14,9 @@ import {
   type TenantInfo,
 } from '../tenancy/registry.js';
 import { tenantHandle } from '../tenancy/tenant.js';
-import { connect, type ConnectOptions } from './connect.js';
+import { setTenantLimits } from '../tenancy/limits.js';
+import { tenantLimitsReport, type TenantLimitsReport } from '../server/limits.js';
+import { connect, dataDirOf, type ConnectOptions } from './connect.js';
 
 /**
  * What the `tenant` and `kv` commands need, from a local store or from a server over mutual TLS:
@@ -27,7 +30,18 @@ export interface CliStore {
   deleteTenant(name: string, force: boolean): Promise<TenantView>;
   /** Run a native transact body in a tenant's keyspace, or on raw keys when `tenant` is undefined. */
   transact(tenant: string | undefined, body: TransactBody): Promise<OpResult[]>;
+  /** A tenant's limits and usage; with `changes`, set those first (null: back to the server's default). */
+  tenantLimits(name: string, changes?: Readonly<Record<string, number | null>>): Promise<TenantLimitsReport>;
+  /** The engine, where the store is (a data directory, a cluster file or a server URL), and the tenant count. */
+  status(): Promise<StoreStatus>;
   close(): Promise<void>;
+}
+
+/** What `status` reports, from the local engine or the server's GET /v1/admin/status. */
+export interface StoreStatus {
+  readonly engine: string;
+  readonly location: string;
+  readonly tenants: number;
 }
 
 /** Where a server is and how to authenticate to it. */
@@ -60,6 +74,15 @@ export async function openCliStore(local: ConnectOptions, remote: ServerOptions)
     deleteTenant: async (name, force) => show(await tx(t => deleteTenant(t, name, { force }))),
     transact: (tenant, body) =>
       tenant === undefined ? tx(t => runTransactBody(t, body)) : tenantHandle(db, tenant).transact(t => runTransactBody(t, body)),
+    tenantLimits: (name, changes) =>
+      tx(async t => {
+        if (changes !== undefined) {
+          await requireTenant(t, name);
+          await setTenantLimits(t, name, changes);
+        }
+        return tenantLimitsReport(t, name);
+      }),
+    status: async () => ({ engine: db.engine, location: local.clusterFile ?? dataDirOf(local), tenants: await tx(t => countTenants(t)) }),
     close: () => db.close(),
   };
 }
@@ -90,6 +113,11 @@ function remoteStore(options: ServerOptions): CliStore {
     renameTenant: (name, to) => client.renameTenant(name, to),
     deleteTenant: (name, force) => client.deleteTenant(name, force),
     transact: async (tenant, body) => (await client.transact(tenant ?? null, body)).results as OpResult[],
+    tenantLimits: (name, changes) => client.tenantLimits(name, changes),
+    status: async () => {
+      const { engine, tenants } = await client.status();
+      return { engine: String(engine), location: options.server as string, tenants: Number(tenants) };
+    },
     close: async () => client.close(),
   };
 }

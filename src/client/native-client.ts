@@ -1,5 +1,9 @@
-import { readFileSync } from 'node:fs';
+import type { TenantLimitsReport } from '../server/limits.js';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
+import { pipeline } from 'node:stream/promises';
 import { ERROR_CODES, type ErrorCode, invalidArgument, StrataError } from '../errors.js';
 
 /**
@@ -86,6 +90,12 @@ export class NativeClient {
     return this.#call('DELETE', `/v1/admin/tenants/${encodeURIComponent(name)}${force ? '?force=true' : ''}`) as Promise<TenantView>;
   }
 
+  /** A tenant's limits, those in force and its usage; with `changes`, set those first. */
+  tenantLimits(name: string, changes?: Readonly<Record<string, number | null>>): Promise<TenantLimitsReport> {
+    const path = `/v1/admin/tenants/${encodeURIComponent(name)}/limits`;
+    return (changes === undefined ? this.#call('GET', path) : this.#call('PUT', path, changes)) as Promise<TenantLimitsReport>;
+  }
+
   revokeToken(jti: string, exp?: number): Promise<{ jti: string; revoked: boolean; until: number | null }> {
     return this.#call('POST', '/v1/admin/tokens/revoke', exp === undefined ? { jti } : { jti, exp }) as Promise<{ jti: string; revoked: boolean; until: number | null }>;
   }
@@ -94,8 +104,86 @@ export class NativeClient {
     return this.#call('GET', '/v1/admin/status') as Promise<Record<string, unknown>>;
   }
 
+  /**
+   * Stream a snapshot of `tenant` (or of one `collection` of it) from the server into file `path`.
+   * `onBytes` is told the bytes received so far. Resolves with the file's size.
+   */
+  async downloadSnapshot(tenant: string, collection: string | undefined, path: string, onBytes?: (bytes: number) => void): Promise<number> {
+    const query = collection === undefined ? '' : `?collection=${encodeURIComponent(collection)}`;
+    const res = await this.#stream('GET', `/v1/admin/tenants/${encodeURIComponent(tenant)}/snapshot${query}`);
+    return this.#save(res, path, onBytes);
+  }
+
+  /**
+   * Restore the snapshot in file `path` into `tenant` (a collection snapshot into `collection`, or its
+   * own collection name), streaming the file to the server. `onBytes` is told the bytes sent so far.
+   */
+  async restoreSnapshot(tenant: string, collection: string | undefined, path: string, onBytes?: (bytes: number) => void): Promise<RestoreReply> {
+    const query = collection === undefined ? '' : `?collection=${encodeURIComponent(collection)}`;
+    const { size } = await stat(path);
+    const file = createReadStream(path, { highWaterMark: 1 << 20 });
+    let sent = 0;
+    file.on('data', chunk => onBytes?.((sent += chunk.length)));
+    const res = await this.#stream('POST', `/v1/admin/tenants/${encodeURIComponent(tenant)}/restore${query}`, { body: file, size });
+    return JSON.parse(await text(res)) as RestoreReply;
+  }
+
+  /** Stream a compacted copy of the server's whole embedded store into `path` (LMDB's `data.mdb`). */
+  async backup(path: string, onBytes?: (bytes: number) => void): Promise<number> {
+    return this.#save(await this.#stream('POST', '/v1/admin/backup'), path, onBytes);
+  }
+
   close(): void {
     this.#agent.destroy();
+  }
+
+  async #save(res: IncomingMessage, path: string, onBytes?: (bytes: number) => void): Promise<number> {
+    let received = 0;
+    res.on('data', (chunk: Buffer) => onBytes?.((received += chunk.length)));
+    const cut = (cause?: unknown) =>
+      new StrataError('ERR_CLIENT_CONNECTION_FAILED', `the server's answer from ${this.#base.origin} was cut short`, { cause, details: { server: this.#base.origin } });
+    try {
+      await pipeline(res, createWriteStream(path));
+    } catch (err) {
+      throw res.complete ? err : cut(err);
+    }
+    // A response cut short (the server failed mid-stream) ends without its last chunk: refuse it.
+    if (!res.complete) throw cut();
+    return received;
+  }
+
+  /** A streamed call: resolves with the response once its status is 2xx; other statuses reject with the server's error. */
+  #stream(method: string, path: string, upload?: { body: NodeJS.ReadableStream; size: number }): Promise<IncomingMessage> {
+    const url = new URL(path, this.#base);
+    return new Promise((resolve, reject) => {
+      const req = request(url, {
+        method,
+        agent: this.#agent,
+        headers: {
+          accept: 'application/octet-stream, application/json',
+          ...(upload === undefined ? {} : { 'content-type': 'application/octet-stream', 'content-length': String(upload.size) }),
+          ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }),
+        },
+      });
+      req.on('response', res => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) return resolve(res);
+        void text(res).then(body => {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(body);
+          } catch {
+            parsed = undefined;
+          }
+          reject(serverError(status, parsed));
+        }, reject);
+      });
+      req.on('error', cause =>
+        reject(new StrataError('ERR_CLIENT_CONNECTION_FAILED', `cannot reach ${this.#base.origin}: ${cause.message}`, { cause, details: { server: this.#base.origin } })),
+      );
+      if (upload === undefined) req.end();
+      else upload.body.pipe(req);
+    });
   }
 
   #call(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -137,6 +225,27 @@ export class NativeClient {
       req.end();
     });
   }
+}
+
+/** What a restore through the server answers. */
+export interface RestoreReply {
+  readonly kind: 'tenant' | 'collection';
+  readonly tenant: string;
+  readonly collection?: string;
+  /** The tenant's id after the restore (16 hex digits). */
+  readonly id: string;
+  readonly replaced: boolean;
+  readonly consistent: boolean;
+  readonly bytes: number;
+  readonly pairs: number;
+  readonly points: number;
+}
+
+async function text(res: IncomingMessage): Promise<string> {
+  let out = '';
+  res.setEncoding('utf8');
+  for await (const chunk of res) out += chunk as string;
+  return out;
 }
 
 /** The server's error answer as a StrataError with the server's own code. */

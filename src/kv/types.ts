@@ -96,6 +96,33 @@ export interface Database {
   transact<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactOptions): Promise<T>;
   /** Finish in-flight commits and release the engine. Further use fails with `ERR_KV_DATABASE_CLOSED`. */
   close(): Promise<void>;
+  /**
+   * A read-only view of the whole keyspace at one version that, unlike a transaction, may be read
+   * for longer than the 5-second MVCC window: what a consistent snapshot of a large tenant needs.
+   * Only engines that can hold a version that long have it (the embedded engine: one LMDB read
+   * transaction); FoundationDB cannot, so it is absent there. Close the reader when done: while it
+   * is open, the engine keeps every page it can see.
+   */
+  openSnapshotReader?(): SnapshotReader;
+  /**
+   * Copy the whole store, compacted, into `dir` (a new or empty directory), consistent at one
+   * version, while the database stays in use: `dir` is then a store `openDatabase({ dataDir: dir })`
+   * opens. Only the embedded engine has it (LMDB's compacting copy); FoundationDB clusters are backed
+   * up with `fdbbackup`.
+   */
+  backup?(dir: string): Promise<void>;
+}
+
+/** A long-lived read-only view at one version: see {@link Database.openSnapshotReader}. */
+export interface SnapshotReader {
+  /** The commit version the reader sees. */
+  readonly version: number;
+  /** The value at `key`, or `undefined`. */
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** The pairs with `begin <= key < end`, in key order, at most `limit` of them. */
+  getRange(begin: Uint8Array, end: Uint8Array, options: { readonly limit: number }): Promise<RangeResult>;
+  /** Release the version. Safe to call more than once; reads after it fail with `ERR_KV_TRANSACTION_CLOSED`. */
+  close(): void;
 }
 
 /**
@@ -115,4 +142,8 @@ export interface Engine {
   /** A new transaction. `deadline` (epoch ms) is when it times out, if it has a timeout. */
   createTransaction(deadline: number | undefined): EngineTransaction;
   close(): Promise<void>;
+  /** See {@link Database.openSnapshotReader}; absent where the engine cannot hold a version. */
+  openSnapshotReader?(): SnapshotReader;
+  /** See {@link Database.backup}; absent where the engine has no whole-store copy. */
+  backup?(dir: string): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { TrustedSubnets } from '../auth/trust.js';
 import { ERROR_CODES, isStrataError, StrataError, type ErrorCode } from '../errors.js';
 import type { Database } from '../kv/types.js';
 import type { VectorCache } from '../../layers/vector/cache.js';
+import type { RequestLimits } from './limits.js';
 import type { Metrics } from './metrics.js';
 import { resolvePrincipal, type Verifier } from './principal.js';
 import { registerAdminRoutes, type StatusSources } from './routes/admin.js';
@@ -12,6 +13,8 @@ import { isQdrantPath, qdrantErrorBody } from './qdrant/respond.js';
 import { registerQdrantCollectionRoutes } from './routes/qdrant-collections.js';
 import { registerQdrantPointRoutes } from './routes/qdrant-points.js';
 import { registerQdrantSearchRoutes } from './routes/qdrant-search.js';
+import { registerQdrantSnapshotRoutes } from './routes/qdrant-snapshots.js';
+import { registerSnapshotAdminRoutes } from './routes/admin-snapshots.js';
 import { HTTP_STATUS } from './status.js';
 
 /** The server's behaviour knobs (DESIGN §5), already parsed. */
@@ -30,6 +33,8 @@ export interface AppDeps {
   readonly subnets: TrustedSubnets | null;
   readonly knobs: ServerKnobs;
   readonly metrics: Metrics;
+  /** Rates and quotas beyond the collections' own (tenant and subject). */
+  readonly limits: RequestLimits;
   readonly status: StatusSources;
   /** Epoch milliseconds. */
   readonly now: () => number;
@@ -37,6 +42,8 @@ export interface AppDeps {
   readonly logger: FastifyBaseLogger | false;
   /** Decoded vectors and graph links kept across searches; absent: every search reads them. */
   readonly vectorCache?: VectorCache;
+  /** Where the snapshot routes keep snapshot files; absent: those routes answer 501 (uploads still restore). */
+  readonly snapshotsDir?: string;
   /** TLS options for a real listener; absent for `inject()` tests. */
   readonly https?: HttpsOptions;
 }
@@ -116,6 +123,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = describeError(err);
+    const retryAfter = isStrataError(err) ? err.details?.['retryAfterSeconds'] : undefined;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     deps.metrics.error(request.routeOptions.url ?? 'unknown', body.error.code, status, tenantOf(request));
     if (status === 401 || status === 403) {
       const params = request.params as { tenant?: string } | undefined;
@@ -141,6 +150,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerQdrantCollectionRoutes(app, deps, nextOperationId);
   registerQdrantPointRoutes(app, deps, nextOperationId);
   registerQdrantSearchRoutes(app, deps);
+  registerQdrantSnapshotRoutes(app, deps);
+  registerSnapshotAdminRoutes(app, deps);
   return app;
 }
 

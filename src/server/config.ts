@@ -23,6 +23,12 @@ export const KNOBS = {
   vector_cache_bytes: { default: 256 * 1024 * 1024, kind: 'count', help: 'decoded vectors kept for graph searches (and as much again for the indexer)' },
   metrics_tenant_labels: { default: 100, kind: 'count', help: 'tenants with a metrics label of their own (the busiest); the rest count as "other"' },
   vector_index_batch_ms: { default: 250, kind: 'count', help: 'how long one indexer transaction links points before committing, in ms' },
+  tenant_read_rate_limit: { default: 0, kind: 'count', help: 'reads per minute per tenant, for token holders (0: none); a tenant\'s own limit wins' },
+  tenant_write_rate_limit: { default: 0, kind: 'count', help: 'writes per minute per tenant, for token holders (0: none); a tenant\'s own limit wins' },
+  subject_read_rate_limit: { default: 0, kind: 'count', help: 'reads per minute per token subject (sub) (0: none)' },
+  subject_write_rate_limit: { default: 0, kind: 'count', help: 'writes per minute per token subject (sub) (0: none)' },
+  tenant_max_points: { default: 0, kind: 'count', help: 'points a tenant may hold over all its collections (0: none); a tenant\'s own quota wins' },
+  tenant_max_bytes: { default: 0, kind: 'count', help: 'bytes of payloads and vectors a tenant may hold (0: none); a tenant\'s own quota wins' },
 } as const;
 
 export type KnobName = keyof typeof KNOBS;
@@ -38,6 +44,7 @@ export const SERVE_FLAGS = {
   'tls-ca-file': { value: 'FILE', help: 'CA that signs trusted client (operator) certificates (PEM)' },
   'authorization-public-key-file': { value: 'FILE', help: 'JWK Set of the public keys that sign tokens' },
   'metrics-listen': { value: 'HOST:PORT', help: 'also serve GET /metrics, without TLS, on this address' },
+  'snapshots-dir': { value: 'DIR', help: 'where collection snapshots are kept (default DATA_DIR/snapshots; ./snapshots on FoundationDB)' },
 } as const;
 
 export type ServeFlag = keyof typeof SERVE_FLAGS;

@@ -15,6 +15,7 @@ export class Metrics {
   readonly #latency: Histogram<'route' | 'tenant'>;
   readonly #errors: Counter<'route' | 'code' | 'tenant'>;
   readonly #denied: Counter<'reason'>;
+  readonly #limited: Counter<'scope' | 'kind' | 'tenant'>;
 
   /** `tenantLabels`: how many tenants get a label of their own (default 100). */
   constructor(options: { tenantLabels?: number; processMetrics?: boolean } = {}) {
@@ -30,6 +31,12 @@ export class Metrics {
     });
     this.#errors = new Counter({ name: 'strata_http_errors_total', help: 'requests answered with an error, by route, error code and tenant', labelNames: ['route', 'code', 'tenant'], registers });
     this.#denied = new Counter({ name: 'strata_auth_denied_total', help: 'requests refused by authorization, by reason (error code)', labelNames: ['reason'], registers });
+    this.#limited = new Counter({
+      name: 'strata_rate_limited_total',
+      help: 'requests refused by a rate limit, by the limit (collection, tenant or subject), its kind (read or write) and tenant',
+      labelNames: ['scope', 'kind', 'tenant'],
+      registers,
+    });
     if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry, prefix: 'strata_' });
   }
 
@@ -44,6 +51,43 @@ export class Metrics {
   error(route: string, code: string, status: number, tenant: string | undefined): void {
     this.#errors.inc({ route, code, tenant: this.#tenants.label(tenant) });
     if (status === 401 || status === 403) this.#denied.inc({ reason: code });
+  }
+
+  /** A request refused by a rate limit. */
+  limited(scope: string, kind: string, tenant: string): void {
+    this.#limited.inc({ scope, kind, tenant: this.#tenants.label(tenant) });
+  }
+
+  /** The tenants with a label of their own (for values read per tenant at a scrape). */
+  labelledTenants(): string[] {
+    return this.#tenants.labelled();
+  }
+
+  /**
+   * Per-tenant values read at each scrape, for the labelled tenants only (bounded like every tenant
+   * label): `read` gives a tenant's values by name, or undefined when it is gone.
+   */
+  observeTenants(read: (tenant: string) => Promise<Record<string, number> | undefined>, series: Record<string, string>): void {
+    const tenants = this.#tenants;
+    const gauges: Array<[string, Gauge<'tenant'>]> = [];
+    // A scrape collects the gauges at once: they share one read of every tenant per scrape.
+    let reading: Promise<void> | undefined;
+    const readAll = async () => {
+      const values = await Promise.all(tenants.labelled().map(async tenant => [tenant, await read(tenant).catch(() => undefined)] as const));
+      for (const [field, g] of gauges) {
+        g.reset();
+        for (const [tenant, v] of values) if (v?.[field] !== undefined) g.set({ tenant }, v[field] as number);
+      }
+    };
+    const collect = () => {
+      reading ??= readAll().finally(() => {
+        reading = undefined;
+      });
+      return reading;
+    };
+    for (const [field, help] of Object.entries(series)) {
+      gauges.push([field, new Gauge({ name: `strata_tenant_${field}`, help, labelNames: ['tenant'], registers: [this.registry], collect })]);
+    }
   }
 
   /** A value read at each scrape (a monotonic count is reported as a counter, others as gauges). */
@@ -94,6 +138,11 @@ export class TenantLabels {
   constructor(n: number, busy = 100) {
     this.#n = n;
     this.#busy = busy;
+  }
+
+  /** The tenants labelled so far. */
+  labelled(): string[] {
+    return [...this.#labelled];
   }
 
   label(tenant: string | undefined): string {

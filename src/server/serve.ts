@@ -12,8 +12,12 @@ import { openDatabase } from '../kv/open.js';
 import type { Database } from '../kv/types.js';
 import { VectorIndexer } from '../../layers/vector/indexer.js';
 import { VectorCache } from '../../layers/vector/cache.js';
+import { cleanOrphanRestores } from '../snapshot/claims.js';
 import { buildApp } from './app.js';
 import { ensureDevMaterial, type DevMaterial } from './dev-material.js';
+import { RequestLimits } from './limits.js';
+import { tenantHandle } from '../tenancy/tenant.js';
+import { tenantUsage } from '../../layers/record/usage.js';
 import { Metrics } from './metrics.js';
 import { parseListen, type ServeConfig } from './config.js';
 import { BadCertificateThrottle } from './throttle.js';
@@ -85,9 +89,22 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     metrics.observe('strata_token_cache_hits_total', 'token cache hits', () => verifier?.stats().hits ?? 0, 'counter');
     metrics.observe('strata_token_cache_misses_total', 'token cache misses', () => verifier?.stats().misses ?? 0, 'counter');
     metrics.observe('strata_key_set_reloads_total', 'JWK Set file reloads (timer and SIGHUP)', () => keyReloads, 'counter');
+    const limits = new RequestLimits(
+      {
+        tenantReadRateLimit: knobs.tenant_read_rate_limit,
+        tenantWriteRateLimit: knobs.tenant_write_rate_limit,
+        subjectReadRateLimit: knobs.subject_read_rate_limit,
+        subjectWriteRateLimit: knobs.subject_write_rate_limit,
+        tenantMaxPoints: knobs.tenant_max_points,
+        tenantMaxBytes: knobs.tenant_max_bytes,
+      },
+      { now, onLimited: (scope, kind, tenant) => metrics.limited(scope, kind, tenant) },
+    );
     const app = buildApp({
       db,
+      limits,
       vectorCache: new VectorCache(undefined, knobs.vector_cache_bytes),
+      snapshotsDir: flags['snapshots-dir'] ?? (flags['cluster-file'] !== undefined ? './snapshots' : join(flags['data-dir'] ?? './data', 'snapshots')),
       verifier,
       subnets: parseTrustedSubnets(config.trustedSubnets),
       knobs: {
@@ -134,9 +151,21 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     timers.push(setInterval(() => void sweep().catch(err => logger.warn({ err }, 'revocation sweep failed')), SWEEP_MS));
     for (const t of timers) t.unref();
     // Links new and changed vectors into the collections' graphs, in the background.
+    // What restores that died left behind (data under ids they never switched to) goes now.
+    const cleanup = cleanOrphanRestores(db, { now }).then(
+      cleaned => void (cleaned > 0 && logger.info({ cleaned }, 'removed the data of restores that did not finish')),
+      err => logger.warn({ err }, 'cleaning up unfinished restores failed'),
+    );
     const indexer = new VectorIndexer(db, { batchMs: knobs.vector_index_batch_ms, cacheBytes: knobs.vector_cache_bytes, onError: err => logger.warn({ err }, 'vector indexing failed; retrying') });
     indexer.start();
     metrics.observe('strata_vector_points_linked_total', 'points the background indexer linked into (or unlinked from) HNSW graphs', () => indexer.stats().linked, 'counter');
+    metrics.observeTenants(
+      tenant => tenantHandle(db, tenant).transact(async tx => {
+        const { points, bytes } = await tenantUsage(tx, { snapshot: true });
+        return { points, bytes };
+      }),
+      { points: 'points a tenant holds over all its collections (labelled tenants only)', bytes: 'bytes of payloads and vectors a tenant holds (labelled tenants only)' },
+    );
     metrics.observe('strata_vector_index_backlog_collections', 'collections with points waiting to be linked, at the start of the indexer\'s last round', () => indexer.stats().backlog);
     logger.info({ url, engine: db.engine, keys: keySet?.kids() ?? [], dev: dev !== undefined }, `Strata listening on ${url}`);
     return {
@@ -148,6 +177,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
         for (const t of timers) clearInterval(t);
         await app.close();
         await indexer.stop();
+        await cleanup;
         await new Promise<void>(resolve => (metricsServer === undefined ? resolve() : metricsServer.close(() => resolve())));
         await db.close();
       },

@@ -7,7 +7,7 @@ import { Subspace } from '../kv/subspace.js';
  *
  *   [\x00, \xfd)      raw keys, reachable only by trusted callers (tenant_mode optional/disabled)
  *   \xfd + id(8, BE)  one tenant's data; the id is allocated by the registry and never reused
- *   \xfe ...          Strata's system subspace (tenant registry, later revocations and API keys):
+ *   \xfe ...          Strata's system subspace (tenant registry, revocations, API keys, restores):
  *                     trusted callers only
  *   \xff ...          FoundationDB's own system keys: never touched
  */
@@ -26,8 +26,16 @@ export const TENANT_BY_NAME = SYSTEM.subspace(['tenant', 'by_name']);
 export const TENANT_BY_ID = SYSTEM.subspace(['tenant', 'by_id']);
 /** The last id allocated (8 bytes, big-endian). */
 export const TENANT_LAST_ID_KEY = SYSTEM.pack(['tenant', 'last_id']);
+/** name (bytes) -> the tenant's own limits (JSON), see limits.ts. */
+export const TENANT_LIMITS = SYSTEM.subspace(['tenant', 'limits']);
 /** How many tenants exist (8 bytes, little-endian, maintained with atomic add). */
 export const TENANT_COUNT_KEY = SYSTEM.pack(['tenant', 'count']);
+/**
+ * Restores in progress: ('tenant', new tenant id) or ('collection', tenant id, new collection id)
+ * -> JSON {target, started_at, heartbeat_at}. A restore writes its data under a fresh id nobody
+ * reads, and its marker says whose that data is, so a restore that died can be cleaned up later.
+ */
+export const RESTORE_MARKERS = SYSTEM.subspace(['snapshot', 'restore']);
 
 /** The prefix of tenant `id`'s data. */
 export function tenantPrefix(id: bigint): Uint8Array {

@@ -11,6 +11,7 @@ import {
   tenantPrefix,
 } from './layout.js';
 import { tenantNameBytes } from './name.js';
+import { moveTenantLimits } from './limits.js';
 
 /**
  * The tenant registry: names mapped to ids, in Strata's system subspace. Every function takes the
@@ -115,6 +116,7 @@ export async function renameTenant(tx: Transaction, from: string, to: string): P
   tx.clear(TENANT_BY_NAME.pack([tenantNameBytes(from)]));
   tx.set(TENANT_BY_NAME.pack([toBytes]), encodeTenantId(tenant.id));
   tx.set(TENANT_BY_ID.pack([encodeTenantId(tenant.id)]), toBytes);
+  await moveTenantLimits(tx, from, to);
   return info(to, tenant.id);
 }
 
@@ -133,6 +135,7 @@ export async function deleteTenant(tx: Transaction, name: string, options: { for
   }
   tx.clear(TENANT_BY_NAME.pack([tenantNameBytes(name)]));
   tx.clear(TENANT_BY_ID.pack([encodeTenantId(tenant.id)]));
+  await moveTenantLimits(tx, name, undefined);
   tx.add(TENANT_COUNT_KEY, MINUS_ONE);
   return tenant;
 }

@@ -59,6 +59,28 @@ describe('the CLI against a server over mutual TLS', () => {
     expect(admin).toMatchObject({ code: 1, stderr: 'strata: ERR_AUTH_TRUSTED_ONLY: this route is for trusted callers (mutual TLS) only\n' });
   });
 
+  it('shows and sets a tenant’s limits with strata tenant limits, for operators only', async () => {
+    expect((await strata(['tenant', 'limits', 'acme', ...tls])).stdout).toBe(
+      'tenant: acme\nread_rate_limit: unlimited (server default)\nwrite_rate_limit: unlimited (server default)\nmax_points: unlimited (server default)\nmax_bytes: unlimited (server default)\npoints: 0\nbytes: 0\n',
+    );
+    const set = await strata(['tenant', 'limits', 'acme', '--write-rate', '600', '--max-points', '1000', '--json', ...tls]);
+    expect(JSON.parse(set.stdout)).toEqual({
+      name: 'acme',
+      limits: { write_rate_limit: 600, max_points: 1000 },
+      in_force: { read_rate_limit: 0, write_rate_limit: 600, max_points: 1000, max_bytes: 0 },
+      usage: { points: 0, bytes: 0 },
+    });
+    expect((await strata(['tenant', 'limits', 'acme', '--max-points', 'default', ...tls])).stdout).toContain('write_rate_limit: 600\nmax_points: unlimited (server default)\n');
+    expect(await strata(['tenant', 'limits', 'acme', '--max-points', 'lots', ...tls])).toMatchObject({ code: 2, stderr: expect.stringContaining('ERR_CLI_INVALID_ARGUMENT') });
+    expect(await strata(['tenant', 'limits', 'nobody', ...tls])).toMatchObject({ code: 1, stderr: expect.stringContaining('ERR_TENANT_NOT_FOUND') });
+    // A token holder may neither read nor change them, even for its own tenant.
+    const reply = await call(server.port, 'PUT', '/v1/admin/tenants/acme/limits', { ca: certs.caCert, token, body: { max_points: 0 } });
+    expect(reply).toMatchObject({ status: 403, body: { error: { code: 'ERR_AUTH_TRUSTED_ONLY' } } });
+    const bad = await call(server.port, 'PUT', '/v1/admin/tenants/acme/limits', { ca: certs.caCert, client: { cert: certs.operatorCert, key: certs.operatorKey }, body: { max_points: 'many' } });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'ERR_REQUEST_INVALID' } } });
+    expect(JSON.parse((await strata(['tenant', 'limits', 'acme', '--json', ...tls])).stdout).limits).toEqual({ write_rate_limit: 600 });
+  });
+
   it('revokes a token with strata token revoke, after which the server refuses it', async () => {
     expect((await strata(['token', 'revoke', '--jti', 'cli-jti', ...tls])).code).toBe(0);
     const reply = await call(server.port, 'POST', '/v1/tenants/acme/transact', { ca: certs.caCert, token, body: { ops: [] } });

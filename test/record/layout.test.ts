@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, decodeVector, encodeRecord, encodeVector } from '../../layers/record/codec.js';
 import { floatItem, uuidItem } from '../../layers/record/index-entries.js';
-import { COLLECTION_BY_NAME, COLLECTION_CONFIG, COLLECTION_LAST_ID_KEY, RECORD_ROOT, collectionKeys, pointIdFromItem, pointIdItem } from '../../layers/record/layout.js';
+import { COLLECTION_BY_NAME, COLLECTION_CONFIG, COLLECTION_LAST_ID_KEY, RECORD_ROOT, TENANT_BYTES_KEY, TENANT_POINTS_KEY, collectionKeys, pointIdFromItem, pointIdItem } from '../../layers/record/layout.js';
 import { unpack } from '../../src/kv/tuple.js';
 
 // The record layer's on-disk layout, byte for byte: a change here orphans every stored collection.
@@ -15,6 +15,10 @@ describe('record layer layout', () => {
     expect(hex(COLLECTION_CONFIG.pack([1]))).toBe('fe5215011501');
     expect(hex(COLLECTION_LAST_ID_KEY)).toBe('fe521502');
     expect(hex(collectionKeys(1).count)).toBe('fe52150315011503');
+    expect(hex(collectionKeys(1).payloadBytes)).toBe('fe5215031501150514');
+    expect(hex(collectionKeys(1).vectorBytes)).toBe('fe521503150115051501');
+    expect(hex(TENANT_POINTS_KEY)).toBe('fe52150514');
+    expect(hex(TENANT_BYTES_KEY)).toBe('fe5215051501');
   });
 
   it('keeps point, vector and index keys where they are, for every id kind', () => {

@@ -8,6 +8,7 @@ import type { Database } from '../../src/kv/types.js';
 import { buildApp, type ServerKnobs } from '../../src/server/app.js';
 import { devCertificatePaths, generateDevCertificates, type DevCertificates } from '../../src/server/dev-certs.js';
 import { Metrics } from '../../src/server/metrics.js';
+import { NO_LIMITS, RequestLimits, type LimitDefaults } from '../../src/server/limits.js';
 import type { Verifier } from '../../src/server/principal.js';
 import { BadCertificateThrottle } from '../../src/server/throttle.js';
 import { guardTls } from '../../src/server/tls-guard.js';
@@ -21,6 +22,21 @@ export async function makeCertificates(): Promise<{ good: DevCertificates; rogue
   return { good, rogue, remove };
 }
 
+/** An app for `inject()` tests (no listener): tokenless access on unless `knobs` say otherwise. */
+export function buildTestApp(db: Database, options: { knobs?: Partial<ServerKnobs>; verifier?: Verifier | null; limits?: RequestLimits; metrics?: Metrics } = {}) {
+  return buildApp({
+    db,
+    verifier: options.verifier ?? null,
+    subnets: null,
+    knobs: { allowTokenlessTenantAccess: true, auditTimeWindowSeconds: 5, maxRequestBodyBytes: 16 << 20, ...options.knobs },
+    metrics: options.metrics ?? new Metrics(),
+    limits: options.limits ?? new RequestLimits(NO_LIMITS),
+    status: { keySet: () => null, tokenCache: () => null, throttled: () => [] },
+    now: Date.now,
+    logger: false,
+  });
+}
+
 export interface TestServer {
   readonly port: number;
   readonly db: Database;
@@ -31,7 +47,7 @@ export interface TestServer {
 /** A real Strata HTTPS listener on 127.0.0.1 with the given certificates and knobs. */
 export async function startServer(
   certs: DevCertificates,
-  options: { knobs?: Partial<ServerKnobs>; subnets?: Array<[string, string]>; verifier?: Verifier | null; throttleSeconds?: number } = {},
+  options: { knobs?: Partial<ServerKnobs>; subnets?: Array<[string, string]>; verifier?: Verifier | null; throttleSeconds?: number; limits?: Partial<LimitDefaults> } = {},
 ): Promise<TestServer> {
   const { dir, remove } = await tempDir('strata-server');
   const db = await openDatabase({ dataDir: dir });
@@ -42,7 +58,9 @@ export async function startServer(
     subnets: parseTrustedSubnets(options.subnets ?? []),
     knobs: { allowTokenlessTenantAccess: false, auditTimeWindowSeconds: 5, maxRequestBodyBytes: 16 << 20, ...options.knobs },
     metrics: new Metrics(),
+    limits: new RequestLimits({ ...NO_LIMITS, ...options.limits }),
     status: { keySet: () => null, tokenCache: () => null, throttled: () => throttle.throttled() },
+    snapshotsDir: `${dir}/snapshots`,
     now: Date.now,
     logger: false,
     https: {

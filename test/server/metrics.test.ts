@@ -34,3 +34,34 @@ it('reads observed values when scraped', async () => {
   hits = 7;
   expect(await metrics.render()).toContain('strata_token_cache_hits_total 7');
 });
+
+it('reports points and bytes for the labelled tenants only, read at each scrape', async () => {
+  const metrics = new Metrics({ tenantLabels: 2 });
+  for (const tenant of ['acme', 'globex']) for (let i = 0; i < 100; i++) metrics.request('/collections/{c}/points', 'PUT', 200, tenant, 0.001);
+  for (let i = 0; i < 100; i++) metrics.request('/collections/{c}/points', 'PUT', 200, 'initech', 0.001);
+  const usage: Record<string, { points: number; bytes: number }> = { acme: { points: 5, bytes: 120 }, globex: { points: 0, bytes: 0 }, initech: { points: 9, bytes: 9 } };
+  const asked: string[] = [];
+  metrics.observeTenants(
+    async tenant => {
+      asked.push(tenant);
+      return usage[tenant];
+    },
+    { points: 'points held', bytes: 'bytes held' },
+  );
+  const text = await metrics.render();
+  expect(text).toContain('strata_tenant_points{tenant="acme"} 5');
+  expect(text).toContain('strata_tenant_bytes{tenant="acme"} 120');
+  expect(text).toContain('strata_tenant_points{tenant="globex"} 0');
+  // initech became busy after both labels were taken: it is neither read nor reported.
+  expect(asked.sort()).toEqual(['acme', 'globex']);
+  expect(text).not.toContain('initech');
+  usage['acme'] = { points: 6, bytes: 130 };
+  expect(await metrics.render()).toContain('strata_tenant_points{tenant="acme"} 6');
+});
+
+it('counts requests refused by a rate limit by scope, kind and tenant', async () => {
+  const metrics = new Metrics();
+  metrics.limited('subject', 'read', 'acme');
+  metrics.limited('subject', 'read', 'acme');
+  expect(await metrics.render()).toContain('strata_rate_limited_total{scope="subject",kind="read",tenant="other"} 2');
+});

@@ -2,10 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/kv/open.js';
 import type { Database } from '../../src/kv/types.js';
-import { buildApp } from '../../src/server/app.js';
-import { Metrics } from '../../src/server/metrics.js';
 import { createTenant } from '../../src/tenancy/registry.js';
 import { tempDir } from '../helpers/tmp.js';
+import { buildTestApp } from './harness.js';
 
 /**
  * Bad input on the Qdrant API: each is refused with 400 (or 413/501) and a stable code in Qdrant's
@@ -34,16 +33,7 @@ describe('the Qdrant API refuses bad input and writes nothing', () => {
     remove = t.remove;
     db = await openDatabase({ dataDir: t.dir });
     await db.transact(tx => createTenant(tx, 'acme'));
-    app = buildApp({
-      db,
-      verifier: null,
-      subnets: null,
-      knobs: { allowTokenlessTenantAccess: true, auditTimeWindowSeconds: 5, maxRequestBodyBytes: 16 << 20 },
-      metrics: new Metrics(),
-      status: { keySet: () => null, tokenCache: () => null, throttled: () => [] },
-      now: Date.now,
-      logger: false,
-    });
+    app = buildTestApp(db);
     await app.ready();
     expect((await send('PUT', '/collections/c', { vectors: { size: 3, distance: 'Euclid' } })).statusCode).toBe(200);
     expect((await send('PUT', '/collections/c/points?wait=true', { points: [{ id: 1, vector: [1, 2, 3], payload: { a: 1 } }] })).statusCode).toBe(200);

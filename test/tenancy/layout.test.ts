@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  RESTORE_MARKERS,
   TENANT_BY_ID,
   TENANT_BY_NAME,
   TENANT_COUNT_KEY,
   TENANT_KEY_SIZE_LIMIT,
   TENANT_LAST_ID_KEY,
+  TENANT_LIMITS,
   tenantPrefix,
 } from '../../src/tenancy/layout.js';
 
@@ -22,5 +24,7 @@ describe('tenancy on-disk layout (golden bytes: changing these orphans existing 
     expect(hex(TENANT_BY_ID.prefix)).toBe('fe' + '0274656e616e7400' + '0262795f696400');
     expect(hex(TENANT_LAST_ID_KEY)).toBe('fe' + '0274656e616e7400' + '026c6173745f696400');
     expect(hex(TENANT_COUNT_KEY)).toBe('fe' + '0274656e616e7400' + '02636f756e7400');
+    expect(hex(RESTORE_MARKERS.prefix)).toBe('fe' + '02736e617073686f7400' + '02726573746f726500');
+    expect(hex(TENANT_LIMITS.pack([Buffer.from('acme')]))).toBe('fe' + '0274656e616e7400' + '026c696d69747300' + '0161636d6500');
   });
 });

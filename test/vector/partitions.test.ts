@@ -137,7 +137,7 @@ it('moves a point whose tenant changes by a payload edit alone (no new vector)',
   await indexAll();
   await inTenant(async tx => {
     const c = await requireCollection(tx, 'docs');
-    updatePayloads(tx, c, await requireReachable(tx, c, [9002], undefined), { kind: 'set', payload: { tenant_id: 'umbrella' } }, undefined);
+    await updatePayloads(tx, c, await requireReachable(tx, c, [9002], undefined), { kind: 'set', payload: { tenant_id: 'umbrella' } }, undefined);
   });
   expect(await search(q, 'initech')).not.toContain(9002);
   expect((await search(q, 'umbrella'))[0]).toBe(9002);

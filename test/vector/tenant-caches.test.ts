@@ -77,7 +77,7 @@ it('still walks the graph when the entry point’s point was just deleted', asyn
   });
   await inTenant('a', async tx => {
     const c = await requireCollection(tx, 'docs');
-    deletePoints(tx, c, await requireReachable(tx, c, [entryId], undefined));
+    await deletePoints(tx, c, await requireReachable(tx, c, [entryId], undefined));
   });
   const found = await search('a', [100, 0, 0, 0]); // before the indexer has picked another entry
   expect(found.length).toBe(3);

@@ -56,7 +56,7 @@ async function upsert(ids: number[]): Promise<void> {
 async function remove_(ids: number[]): Promise<void> {
   await inTenant(async tx => {
     const c = await requireCollection(tx, 'docs');
-    deletePoints(tx, c, await requireReachable(tx, c, ids.filter(id => vectors.has(id)), undefined));
+    await deletePoints(tx, c, await requireReachable(tx, c, ids.filter(id => vectors.has(id)), undefined));
   });
   for (const id of ids) vectors.delete(id);
 }

@@ -101,7 +101,7 @@ describe('the vector index behind search', () => {
     const nearest = await search(q);
     await inTenant(async tx => {
       const c = await requireCollection(tx, 'v');
-      deletePoints(tx, c, await reachableByIds(tx, c, nearest.slice(0, 5), undefined));
+      await deletePoints(tx, c, await reachableByIds(tx, c, nearest.slice(0, 5), undefined));
     });
     const after = await search(q);
     for (const id of nearest.slice(0, 5)) expect(after).not.toContain(id);

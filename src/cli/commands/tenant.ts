@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { TenantView } from '../../client/native-client.js';
+import { invalidArgument } from '../../errors.js';
 import type { Output } from '../output.js';
 import { withStore } from '../store.js';
 import { positiveInteger, serverOptions, storeOptions, withStoreOptions } from './options.js';
@@ -55,5 +56,43 @@ export function tenantCommand(output: Output): Command {
       output.out(`The tenant \`${name}' has been deleted`);
     });
 
+  const limitFlags: Array<[string, string, string]> = [
+    ['--read-rate <n>', 'read_rate_limit', 'reads per minute (token holders)'],
+    ['--write-rate <n>', 'write_rate_limit', 'writes per minute (token holders)'],
+    ['--max-points <n>', 'max_points', 'points over all collections'],
+    ['--max-bytes <n>', 'max_bytes', 'bytes of payloads and vectors'],
+  ];
+  const limits = withStoreOptions(
+    tenant
+      .command('limits')
+      .description('show a tenant’s limits and usage, or set them: N (0 for unlimited) or "default" for the server’s knob')
+      .argument('<name>', 'tenant name'),
+  ).option('--json', 'print the report as JSON');
+  for (const [flag, , help] of limitFlags) limits.option(flag, help);
+  limits.action(async (name: string, opts) => {
+    const changes: Record<string, number | null> = {};
+    for (const [flag, field] of limitFlags) {
+      const value = opts[camel(flag)] as string | undefined;
+      if (value === undefined) continue;
+      if (value === 'default') changes[field] = null;
+      else if (/^\d+$/.test(value)) changes[field] = Number(value);
+      else throw invalidArgument(`${flag.split(' ')[0]} takes a whole number (0: unlimited) or "default"`);
+    }
+    const report = await run(opts, s => s.tenantLimits(name, Object.keys(changes).length === 0 ? undefined : changes));
+    if (opts.json) return output.out(JSON.stringify(report));
+    const shown = (field: string) => {
+      const own = (report.limits as Record<string, number | undefined>)[field];
+      const inForce = (report.in_force as Record<string, number> | undefined)?.[field];
+      const value = own ?? inForce;
+      return `${value === undefined ? 'server default' : value === 0 ? 'unlimited' : String(value)}${own === undefined && inForce !== undefined ? ' (server default)' : ''}`;
+    };
+    output.out(`tenant: ${report.name}`);
+    for (const [, field] of limitFlags) output.out(`${field}: ${shown(field)}`);
+    output.out(`points: ${report.usage.points}\nbytes: ${report.usage.bytes}`);
+  });
+
   return tenant;
 }
+
+/** commander's option key for a flag: `--read-rate <n>` is `readRate`. */
+const camel = (flag: string) => (flag.split(' ')[0] as string).slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open as openLmdb, type Database as LmdbDatabase, type RootDatabase } from 'lmdb';
 import { StrataError } from '../../errors.js';
 import { LIMITS } from '../limits.js';
-import type { Engine, EngineTransaction } from '../types.js';
+import type { Engine, EngineTransaction, SnapshotReader } from '../types.js';
 import { Committer } from './committer.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
+import { EmbeddedSnapshotReader } from './reader.js';
 import { DATA_DB_NAME, decodeVersion, META_DB_NAME, VERSION_KEY } from './stored-keys.js';
 import { EmbeddedTransaction, type EmbeddedContext } from './transaction.js';
 
@@ -64,6 +65,10 @@ class EmbeddedEngine implements Engine {
   readonly #lock: DataDirLock;
   readonly #ctx: EmbeddedContext;
   readonly #committer: Committer;
+  readonly #data: LmdbDatabase<Buffer, Buffer>;
+  readonly #meta: LmdbDatabase<Buffer, Buffer>;
+  /** Snapshot readers not yet closed, so close() can release their LMDB read transactions. */
+  readonly #readers = new Set<EmbeddedSnapshotReader>();
   #closed = false;
 
   constructor(
@@ -75,6 +80,8 @@ class EmbeddedEngine implements Engine {
   ) {
     this.#env = env;
     this.#lock = lock;
+    this.#data = data;
+    this.#meta = meta;
     const now = options.now ?? Date.now;
     const windowMs = options.mvccWindowMs ?? LIMITS.mvccWindowMs;
     const committer = new Committer({ env, data, meta, lastVersion: decodeVersion(meta.get(VERSION_KEY)), windowMs, now });
@@ -97,6 +104,30 @@ class EmbeddedEngine implements Engine {
     return new EmbeddedTransaction(this.#ctx, deadline);
   }
 
+  openSnapshotReader(): SnapshotReader {
+    if (this.#closed) throw new StrataError('ERR_KV_DATABASE_CLOSED', 'the database is closed');
+    const reader = new EmbeddedSnapshotReader(this.#env, { data: this.#data, meta: this.#meta }, {
+      isClosed: () => this.#closed,
+      onClose: r => this.#readers.delete(r),
+    });
+    this.#readers.add(reader);
+    return reader;
+  }
+
+  /**
+   * LMDB's compacting copy (`mdb_env_copy2` with `MDB_CP_COMPACT`): it runs on its own read
+   * transaction in a worker thread, so commits go on meanwhile, and the copy holds exactly one
+   * version (data and version key together).
+   */
+  async backup(dir: string): Promise<void> {
+    if (this.#closed) throw new StrataError('ERR_KV_DATABASE_CLOSED', 'the database is closed');
+    await mkdir(dir, { recursive: true });
+    if ((await readdir(dir)).length > 0) {
+      throw new StrataError('ERR_BACKUP_OUTPUT_EXISTS', `the backup directory ${dir} is not empty`, { details: { dir } });
+    }
+    await this.#env.backup(dir, true);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -104,6 +135,7 @@ class EmbeddedEngine implements Engine {
     // Transactions still open fail with ERR_KV_DATABASE_CLOSED from now on; free their snapshots
     // before the environment goes.
     for (const tx of [...this.#ctx.live]) tx.cancel();
+    for (const reader of [...this.#readers]) reader.close();
     await this.#env.close();
     await this.#lock.release();
   }

@@ -6,7 +6,10 @@ import { StrataError } from '../../errors.js';
 import type { Transaction } from '../../kv/types.js';
 import type { TenantTransaction } from '../../tenancy/scoped.js';
 import { tenantNameBytes } from '../../tenancy/name.js';
-import { openCollection } from '../../../layers/record/collections.js';
+import { openCollection, requireCollection, type Collection } from '../../../layers/record/collections.js';
+import type { UsageLimits } from '../../../layers/record/limits.js';
+import { activeStrictMode, checkLimit, type StrictModeConfig } from '../../../layers/record/strict-mode.js';
+import type { RateKind } from '../rate-limit.js';
 import { CONDITION_KINDS, type Filter } from '../../../layers/record/filter/types.js';
 import { parsePayloadPath } from '../../../layers/record/payload-path.js';
 import { selectPoints } from '../../../layers/record/read.js';
@@ -67,8 +70,25 @@ export function callerAccess(request: FastifyRequest) {
 }
 
 /**
+ * Qdrant's `?timeout=SECONDS` (on every route that takes it): how long the request's transaction
+ * may run, retries included. Undefined when not given.
+ */
+export function requestTimeout(request: FastifyRequest): number | undefined {
+  const raw = (request.query as Record<string, unknown> | undefined)?.['timeout'];
+  if (raw === undefined || raw === '') return undefined;
+  const seconds = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
+  if (!(seconds >= 1)) throw new StrataError('ERR_QUERY_INVALID', 'timeout: must be a whole number of seconds, 1 or more');
+  return seconds;
+}
+
+function transactOptions(timeout: number | undefined) {
+  return timeout === undefined ? REQUEST_TRANSACTION : { ...REQUEST_TRANSACTION, timeoutMs: timeout * 1000 };
+}
+
+/**
  * Run `fn` for `request` on `collection` needing `need`: checks the grant, then runs `fn` in one
- * transaction confined to the tenant. `fn` may run more than once (retries).
+ * transaction confined to the tenant. `fn` may run more than once (retries). For collection
+ * management and listing; operations on a collection's points go through {@link inCollection}.
  */
 export async function inTenant<T>(
   deps: AppDeps,
@@ -81,6 +101,56 @@ export async function inTenant<T>(
   const grant = collection === undefined ? {} : grantFor(callerAccess(request), collection, need);
   return deps.db.transact(
     async (tx: Transaction) => fn(await openTenantScope(tx, request.principal, tenant, deps.now(), CHECKS), grant),
-    REQUEST_TRANSACTION,
+    transactOptions(requestTimeout(request)),
   );
+}
+
+/** What an operation on a collection's points is, for its limits. */
+export interface PointsOp {
+  readonly kind: RateKind;
+  /** Its cost against the rates (see rate-limit.ts). */
+  readonly cost: number;
+  /** The collection's strict-mode checks of this request (run before it is charged against the rates). */
+  readonly verify?: (strict: StrictModeConfig, c: Collection) => void;
+}
+
+/** What `fn` gets: the tenant's transaction, the open collection, the caller's grant and the write limits. */
+export interface PointsContext {
+  readonly tx: TenantTransaction;
+  readonly c: Collection;
+  readonly grant: CollectionGrant;
+  readonly limits: UsageLimits;
+}
+
+/**
+ * Run an operation on `collection`'s points: as {@link inTenant}, then in the transaction the
+ * collection's strict mode (`max_timeout`, then `op.verify`), then the rates (the collection's, the
+ * tenant's, the subject's; charged once, not again on a retry), then `fn`.
+ */
+export async function inCollection<T>(
+  deps: AppDeps,
+  request: FastifyRequest,
+  collection: string,
+  need: CollectionNeed,
+  op: PointsOp,
+  fn: (ctx: PointsContext) => Promise<T>,
+): Promise<T> {
+  const tenant = authorizeQdrantTenant(deps, request);
+  const grant = grantFor(callerAccess(request), collection, need);
+  const timeout = requestTimeout(request);
+  let charged = false;
+  return deps.db.transact(async (raw: Transaction) => {
+    const [tx, inForce] = await Promise.all([openTenantScope(raw, request.principal, tenant, deps.now(), CHECKS), deps.limits.inForce(raw, tenant)]);
+    const c = await requireCollection(tx, collection);
+    const strict = activeStrictMode(c.config.strict);
+    if (strict !== undefined) {
+      checkLimit(timeout, strict.max_timeout, 'timeout');
+      op.verify?.(strict, c);
+    }
+    if (!charged) {
+      charged = true;
+      deps.limits.charge(request, tenant, inForce, { kind: op.kind, cost: op.cost, collection: { id: c.id, strict } });
+    }
+    return fn({ tx, c, grant, limits: deps.limits.usage(inForce, strict) });
+  }, transactOptions(timeout));
 }

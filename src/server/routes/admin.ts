@@ -10,6 +10,8 @@ import {
   tenantIdHex,
   type TenantInfo,
 } from '../../tenancy/registry.js';
+import { setTenantLimits } from '../../tenancy/limits.js';
+import { tenantLimitsReport } from '../limits.js';
 import type { AppDeps } from '../app.js';
 import { requireTrusted } from '../principal.js';
 
@@ -79,6 +81,18 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: { params: NAME_PARAMS, body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: NAME } } },
     },
     async request => show(await db.transact(tx => renameTenant(tx, request.params.name, request.body.to))),
+  );
+
+  // A tenant's own limits over the server's defaults, with what is in force and what it holds.
+  app.get<{ Params: { name: string } }>('/v1/admin/tenants/:name/limits', { ...trustedOnly, schema: { params: NAME_PARAMS } }, async request =>
+    db.transact(tx => tenantLimitsReport(tx, request.params.name, deps.limits)),
+  );
+  app.put<{ Params: { name: string } }>('/v1/admin/tenants/:name/limits', { ...trustedOnly, schema: { params: NAME_PARAMS, body: { type: 'object' } } }, async request =>
+    db.transact(async tx => {
+      await requireTenant(tx, request.params.name);
+      await setTenantLimits(tx, request.params.name, request.body);
+      return tenantLimitsReport(tx, request.params.name, deps.limits);
+    }),
   );
 
   app.post<{ Body: { jti: string; exp?: number } }>(

@@ -33,10 +33,18 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
     async request => {
       const { tenant } = request.params;
       const principal = request.principal;
-      const results = await deps.db.transact(
-        async tx => runTransactBody(await openTenantScope(tx, principal, tenant, deps.now()), request.body),
-        REQUEST_TRANSACTION,
-      );
+      const { ops } = request.body;
+      // A transaction of reads only counts against the read rate; any write makes it a write.
+      const kind = ops.every(op => op.op === 'get' || op.op === 'getRange') ? 'read' : 'write';
+      let charged = false;
+      const results = await deps.db.transact(async tx => {
+        const [scoped, inForce] = await Promise.all([openTenantScope(tx, principal, tenant, deps.now()), deps.limits.inForce(tx, tenant)]);
+        if (!charged) {
+          charged = true;
+          deps.limits.charge(request, tenant, inForce, { kind, cost: Math.max(1, ops.length) });
+        }
+        return runTransactBody(scoped, request.body);
+      }, REQUEST_TRANSACTION);
       if (principal.token !== undefined && audit.shouldLog(principal.address, tenant, principal.token.jti)) {
         request.log.info({ address: principal.address, tenant, sub: principal.token.sub, jti: principal.token.jti }, 'token accepted');
       }

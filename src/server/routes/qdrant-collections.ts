@@ -130,7 +130,7 @@ export function registerQdrantCollectionRoutes(app: FastifyInstance, deps: AppDe
       // The shard's points go with it, as in Qdrant.
       const doomed = [];
       for await (const p of selectPoints(tx, c, { shardKey: key })) doomed.push(p);
-      removePoints(tx, c, doomed);
+      await removePoints(tx, c, doomed);
       saveCollection(tx, { ...c, shardKeys: c.shardKeys.filter(k => k !== key) });
     });
     return ok(reply, true);
@@ -197,6 +197,7 @@ async function collectionInfo(tx: TenantTransaction, c: Collection, grant: Colle
       },
       wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0, wal_retain_closed: 1, ...(isPlainObject(pass['wal_config']) ? pass['wal_config'] : {}) },
       quantization_config: pass['quantization_config'] ?? null,
+      strict_mode_config: { enabled: false, ...c.config.strict },
     },
     payload_schema: schema,
   };

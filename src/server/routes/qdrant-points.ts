@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CollectionGrant } from '../../auth/collection-access.js';
 import { StrataError } from '../../errors.js';
 import type { TenantTransaction } from '../../tenancy/scoped.js';
-import { requireCollection, type Collection, type ShardKey } from '../../../layers/record/collections.js';
+import type { Collection, ShardKey } from '../../../layers/record/collections.js';
 import { checkPayloadDepth } from '../../../layers/record/payload-edit.js';
 import { parseUpsertPoints, parseVectors } from '../../../layers/record/parse-points.js';
 import { parsePointId, type PointId } from '../../../layers/record/point-id.js';
@@ -20,7 +20,9 @@ import {
 import { readVectors, selectPoints } from '../../../layers/record/read.js';
 import { fail, isPlainObject, objectOf } from '../../../layers/record/validate.js';
 import type { AppDeps } from '../app.js';
-import { inTenant } from '../qdrant/context.js';
+import { inCollection, type PointsOp } from '../qdrant/context.js';
+import { checkUpdateFilter } from '../../../layers/record/strict-checks.js';
+import { checkLimit } from '../../../layers/record/strict-mode.js';
 import { ok, updated } from '../qdrant/respond.js';
 import {
   parseIds,
@@ -64,6 +66,23 @@ async function reach(tx: TenantTransaction, c: Collection, selector: PointSelect
   return out;
 }
 
+/** A read of points by id: one token of the read rate. */
+const READ_BY_ID: PointsOp = { kind: 'read', cost: 1 };
+
+/** A write that selects points (by ids, or by a filter that strict mode may want indexed). */
+function selectingWrite(selector: PointSelector): PointsOp {
+  return 'ids' in selector
+    ? { kind: 'write', cost: Math.max(1, selector.ids.length) }
+    : { kind: 'write', cost: 1, verify: (strict, c) => checkUpdateFilter(strict, c.indexes, selector.filter) };
+}
+
+/** How many points an upsert body carries (a list, or a batch's ids). */
+function upsertSize(b: Body): number {
+  if (Array.isArray(b['points'])) return b['points'].length;
+  const batch = b['batch'];
+  return isPlainObject(batch) && Array.isArray(batch['ids']) ? batch['ids'].length : 0;
+}
+
 /** Register the point routes. */
 export function registerQdrantPointRoutes(app: FastifyInstance, deps: AppDeps, nextOperationId: () => number): void {
   app.put<C>('/collections/:collection/points', async (request, reply) => {
@@ -74,10 +93,9 @@ export function registerQdrantPointRoutes(app: FastifyInstance, deps: AppDeps, n
     }
     if (b['points'] === undefined && b['batch'] === undefined) fail('ERR_QUERY_INVALID', '', 'Format error in JSON body: Invalid PointInsertOperations format');
     const shardKey = parseShardKey(b['shard_key']);
-    await inTenant(deps, request, collection, 'write', async (tx, grant) => {
-      const c = await requireCollection(tx, collection);
-      await upsertPoints(tx, c, parseUpsertPoints(c.config, b), { scope: grant.scope, shardKey });
-    });
+    const n = upsertSize(b);
+    const op: PointsOp = { kind: 'write', cost: Math.max(1, n), verify: strict => checkLimit(n, strict.upsert_max_batchsize, 'upsert limit') };
+    await inCollection(deps, request, collection, 'write', op, ({ tx, c, grant, limits }) => upsertPoints(tx, c, parseUpsertPoints(c.config, b), { scope: grant.scope, shardKey, limits }));
     return updated(reply, nextOperationId());
   });
 
@@ -89,8 +107,7 @@ export function registerQdrantPointRoutes(app: FastifyInstance, deps: AppDeps, n
     const withPayload = parseWithPayload(b['with_payload'], false);
     const withVector = parseWithVector(b['with_vector'] ?? b['with_vectors'], false);
     const shardKey = parseShardKey(b['shard_key']);
-    const records = await inTenant(deps, request, collection, 'read', async (tx, grant) => {
-      const c = await requireCollection(tx, collection);
+    const records = await inCollection(deps, request, collection, 'read', READ_BY_ID, async ({ tx, c, grant }) => {
       const found = await reachableByIds(tx, c, ids, grant.scope, shardKey);
       return Promise.all(found.map(p => renderRecord(tx, c, p.id, p.record.payload, p.record.shardKey, withPayload, withVector)));
     });
@@ -100,8 +117,7 @@ export function registerQdrantPointRoutes(app: FastifyInstance, deps: AppDeps, n
   app.get<{ Params: { collection: string; id: string } }>('/collections/:collection/points/:id', async (request, reply) => {
     const { collection, id: rawId } = request.params;
     const id = /^\d+$/.test(rawId) ? parsePointId(Number(rawId)) : parsePointId(rawId);
-    const record = await inTenant(deps, request, collection, 'read', async (tx, grant) => {
-      const c = await requireCollection(tx, collection);
+    const record = await inCollection(deps, request, collection, 'read', READ_BY_ID, async ({ tx, c, grant }) => {
       const [found] = await reachableByIds(tx, c, [id], grant.scope);
       if (found === undefined) throw new StrataError('ERR_POINT_NOT_FOUND', `Not found: Point with id ${String(id)} does not exists!`, { details: { id } });
       return renderRecord(tx, c, found.id, found.record.payload, found.record.shardKey, true, true);
@@ -114,10 +130,7 @@ export function registerQdrantPointRoutes(app: FastifyInstance, deps: AppDeps, n
     const b = objectOf('ERR_QUERY_INVALID', '', request.body, ['points', 'filter', 'shard_key']);
     const selector = parseSelector(b);
     const shardKey = parseShardKey(b['shard_key']);
-    await inTenant(deps, request, collection, 'write', async (tx, grant) => {
-      const c = await requireCollection(tx, collection);
-      deletePoints(tx, c, await reach(tx, c, selector, grant, shardKey));
-    });
+    await inCollection(deps, request, collection, 'write', selectingWrite(selector), async ({ tx, c, grant }) => deletePoints(tx, c, await reach(tx, c, selector, grant, shardKey)));
     return updated(reply, nextOperationId());
   });
 
@@ -132,10 +145,9 @@ export function registerQdrantPointRoutes(app: FastifyInstance, deps: AppDeps, n
         const change = payloadChange(kind, b);
         const selector = parseSelector(b);
         const shardKey = parseShardKey(b['shard_key']);
-        await inTenant(deps, request, collection, 'write', async (tx, grant) => {
-          const c = await requireCollection(tx, collection);
+        await inCollection(deps, request, collection, 'write', selectingWrite(selector), async ({ tx, c, grant, limits }) => {
           const points = 'ids' in selector && (kind === 'set' || kind === 'overwrite') ? await requireReachable(tx, c, selector.ids, grant.scope, shardKey) : await reach(tx, c, selector, grant, shardKey);
-          updatePayloads(tx, c, points, change, grant.scope);
+          await updatePayloads(tx, c, points, change, grant.scope, limits);
         });
         return updated(reply, nextOperationId());
       },
@@ -152,14 +164,14 @@ export function registerQdrantPointRoutes(app: FastifyInstance, deps: AppDeps, n
     const list = b['points'];
     if (!Array.isArray(list) || list.length === 0) fail('ERR_QUERY_INVALID', 'points', 'must specify points to update');
     const shardKey = parseShardKey(b['shard_key']);
-    await inTenant(deps, request, collection, 'write', async (tx, grant) => {
-      const c = await requireCollection(tx, collection);
+    const op: PointsOp = { kind: 'write', cost: list.length, verify: strict => checkLimit(list.length, strict.upsert_max_batchsize, 'update limit') };
+    await inCollection(deps, request, collection, 'write', op, async ({ tx, c, grant, limits }) => {
       const updates = list.map((raw, i) => {
         const p = objectOf('ERR_QUERY_INVALID', `points[${i}]`, raw, ['id', 'vector', 'vectors']);
         return { id: parsePointId(p['id']), vectors: parseVectors(c.config, p['vector'] ?? p['vectors'], `points[${i}].vector`, false) };
       });
       await requireReachable(tx, c, updates.map(u => u.id), grant.scope, shardKey);
-      updateVectors(tx, c, updates);
+      await updateVectors(tx, c, updates, limits);
     });
     return updated(reply, nextOperationId());
   });
@@ -171,10 +183,7 @@ export function registerQdrantPointRoutes(app: FastifyInstance, deps: AppDeps, n
     if (!Array.isArray(names) || names.length === 0 || !names.every(n => typeof n === 'string')) fail('ERR_QUERY_INVALID', 'vector', 'must list the vector names to delete');
     const selector = parseSelector(b);
     const shardKey = parseShardKey(b['shard_key']);
-    await inTenant(deps, request, collection, 'write', async (tx, grant) => {
-      const c = await requireCollection(tx, collection);
-      deleteVectors(tx, c, await reach(tx, c, selector, grant, shardKey), names as string[]);
-    });
+    await inCollection(deps, request, collection, 'write', selectingWrite(selector), async ({ tx, c, grant }) => deleteVectors(tx, c, await reach(tx, c, selector, grant, shardKey), names as string[]));
     return updated(reply, nextOperationId());
   });
 

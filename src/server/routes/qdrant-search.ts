@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CollectionGrant } from '../../auth/collection-access.js';
 import { StrataError } from '../../errors.js';
 import type { TenantTransaction } from '../../tenancy/scoped.js';
-import { requireCollection, type Collection, type ShardKey } from '../../../layers/record/collections.js';
+import type { Collection, ShardKey } from '../../../layers/record/collections.js';
+import { checkRead, readCost } from '../../../layers/record/strict-checks.js';
+import { checkLimit } from '../../../layers/record/strict-mode.js';
 import type { Filter } from '../../../layers/record/filter/types.js';
 import { parsePointId, type PointId } from '../../../layers/record/point-id.js';
 import { reachableByIds } from '../../../layers/record/points-write.js';
@@ -11,7 +13,7 @@ import { fail, isPlainObject, objectOf, optionalNumber } from '../../../layers/r
 import { exactSearch } from '../../../layers/vector/exact.js';
 import type { VectorCache } from '../../../layers/vector/cache.js';
 import type { AppDeps } from '../app.js';
-import { inTenant } from '../qdrant/context.js';
+import { inCollection, type PointsOp } from '../qdrant/context.js';
 import { ok } from '../qdrant/respond.js';
 import {
   intOption,
@@ -67,8 +69,19 @@ function numberList(value: unknown, where: string): number[] {
   return value as number[];
 }
 
+/** A query without `query`: points in id order. */
+interface ByIdSpec {
+  readonly scroll: true;
+  readonly filter: Filter | undefined;
+  readonly limit: number;
+  readonly offset: number;
+  readonly withPayload: PayloadSelection;
+  readonly withVector: VectorSelection;
+  readonly shardKey: ShardKey | undefined;
+}
+
 /** A `query` body: nearest by vector or by point id; no query means points by id (scroll). */
-function parseQuery(raw: unknown): NearestSpec | { scroll: true; filter: Filter | undefined; limit: number; offset: number; withPayload: PayloadSelection; withVector: VectorSelection; shardKey: ShardKey | undefined } {
+function parseQuery(raw: unknown): NearestSpec | ByIdSpec {
   const b = objectOf('ERR_QUERY_INVALID', '', raw ?? {}, QUERY_FIELDS);
   if (b['prefetch'] !== undefined && b['prefetch'] !== null) fail('ERR_FEATURE_UNSUPPORTED', 'prefetch', 'prefetch (hybrid queries) is not supported by Strata yet');
   if (b['lookup_from'] !== undefined && b['lookup_from'] !== null) fail('ERR_FEATURE_UNSUPPORTED', 'lookup_from', 'lookup_from is not supported by Strata yet');
@@ -179,9 +192,23 @@ async function byId(tx: TenantTransaction, c: Collection, spec: { filter: Filter
   return out;
 }
 
-async function runQuery(tx: TenantTransaction, c: Collection, raw: unknown, grant: CollectionGrant, cache: VectorCache | undefined) {
-  const spec = parseQuery(raw);
+async function runQuery(tx: TenantTransaction, c: Collection, spec: NearestSpec | ByIdSpec, grant: CollectionGrant, cache: VectorCache | undefined) {
   return { points: 'scroll' in spec ? await byId(tx, c, spec, grant) : await nearest(tx, c, spec, grant, cache) };
+}
+
+/**
+ * A read's limits: its cost against the read rate, and strict mode's checks of it (`batch`: the
+ * size of the batch it came in, checked against `search_max_batchsize`).
+ */
+function readOp(spec: { filter: Filter | undefined; limit?: number; hnswEf?: number; exact?: boolean }, batch?: number): PointsOp {
+  return {
+    kind: 'read',
+    cost: readCost(spec.filter),
+    verify: (strict, c) => {
+      if (batch !== undefined) checkLimit(batch, strict.search_max_batchsize, 'search batch size');
+      checkRead(strict, c.indexes, spec);
+    },
+  };
 }
 
 function batchOf(raw: unknown): unknown[] {
@@ -194,34 +221,37 @@ function batchOf(raw: unknown): unknown[] {
 
 /** Register the read routes. */
 export function registerQdrantSearchRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const read = <T>(request: FastifyRequest<C>, reply: FastifyReply, fn: (tx: TenantTransaction, c: Collection, grant: CollectionGrant) => Promise<T>) =>
-    inTenant(deps, request, request.params.collection, 'read', async (tx, grant) => fn(tx, await requireCollection(tx, request.params.collection), grant)).then(r => ok(reply, r));
+  const read = <T>(request: FastifyRequest<C>, reply: FastifyReply, op: PointsOp, fn: (tx: TenantTransaction, c: Collection, grant: CollectionGrant) => Promise<T>) =>
+    inCollection(deps, request, request.params.collection, 'read', op, ({ tx, c, grant }) => fn(tx, c, grant)).then(r => ok(reply, r));
 
-  app.post<C>('/collections/:collection/points/query', (request, reply) => read(request, reply, (tx, c, g) => runQuery(tx, c, request.body, g, deps.vectorCache)));
+  app.post<C>('/collections/:collection/points/query', (request, reply) => {
+    const spec = parseQuery(request.body);
+    return read(request, reply, readOp(spec), (tx, c, g) => runQuery(tx, c, spec, g, deps.vectorCache));
+  });
 
   // Each query of a batch runs in a transaction of its own: together they could outlast one
   // transaction's five seconds on a large collection.
-  const each = async <T>(request: FastifyRequest<C>, items: readonly unknown[], fn: (tx: TenantTransaction, c: Collection, grant: CollectionGrant, item: unknown) => Promise<T>) => {
+  const each = async <S extends { filter: Filter | undefined }, T>(request: FastifyRequest<C>, specs: readonly S[], fn: (tx: TenantTransaction, c: Collection, grant: CollectionGrant, spec: S) => Promise<T>) => {
     const out: T[] = [];
-    for (const item of items) {
-      out.push(await inTenant(deps, request, request.params.collection, 'read', async (tx, grant) => fn(tx, await requireCollection(tx, request.params.collection), grant, item)));
+    for (const spec of specs) {
+      out.push(await inCollection(deps, request, request.params.collection, 'read', readOp(spec, specs.length), ({ tx, c, grant }) => fn(tx, c, grant, spec)));
     }
     return out;
   };
 
   app.post<C>('/collections/:collection/points/query/batch', async (request, reply) => {
-    const list = batchOf(request.body);
-    return ok(reply, await each(request, list, (tx, c, g, q) => runQuery(tx, c, q, g, deps.vectorCache)));
+    const specs = batchOf(request.body).map(parseQuery);
+    return ok(reply, await each(request, specs, (tx, c, g, spec) => runQuery(tx, c, spec, g, deps.vectorCache)));
   });
 
   app.post<C>('/collections/:collection/points/search', (request, reply) => {
     const spec = parseSearch(request.body);
-    return read(request, reply, (tx, c, g) => nearest(tx, c, spec, g, deps.vectorCache));
+    return read(request, reply, readOp(spec), (tx, c, g) => nearest(tx, c, spec, g, deps.vectorCache));
   });
 
   app.post<C>('/collections/:collection/points/search/batch', async (request, reply) => {
     const specs = batchOf(request.body).map(parseSearch);
-    return ok(reply, await each(request, specs, (tx, c, g, spec) => nearest(tx, c, spec as NearestSpec, g, deps.vectorCache)));
+    return ok(reply, await each(request, specs, (tx, c, g, spec) => nearest(tx, c, spec, g, deps.vectorCache)));
   });
 
   app.post<C>('/collections/:collection/points/scroll', (request, reply) => {
@@ -233,7 +263,7 @@ export function registerQdrantSearchRoutes(app: FastifyInstance, deps: AppDeps):
     const withPayload = parseWithPayload(b['with_payload'], true);
     const withVector = parseWithVector(b['with_vector'] ?? b['with_vectors'], false);
     const shardKey = parseShardKey(b['shard_key']);
-    return read(request, reply, async (tx, c, grant) => {
+    return read(request, reply, readOp({ filter, limit }), async (tx, c, grant) => {
       const points = [];
       let next: PointId | null = null;
       for await (const p of selectPoints(tx, c, { filter, scope: grant.scope, shardKey, from })) {
@@ -251,7 +281,7 @@ export function registerQdrantSearchRoutes(app: FastifyInstance, deps: AppDeps):
     const b = objectOf('ERR_QUERY_INVALID', '', request.body ?? {}, ['filter', 'exact', 'shard_key']);
     const filter = parseOptionalFilter(b['filter']);
     const shardKey = parseShardKey(b['shard_key']);
-    return read(request, reply, async (tx, c, grant) => ({ count: await countSelected(tx, c, { filter, scope: grant.scope, shardKey }) }));
+    return read(request, reply, readOp({ filter }), async (tx, c, grant) => ({ count: await countSelected(tx, c, { filter, scope: grant.scope, shardKey }) }));
   });
 
   for (const route of ['recommend', 'recommend/batch', 'discover', 'discover/batch', 'search/groups', 'query/groups', 'recommend/groups', 'search/matrix/pairs', 'search/matrix/offsets']) {
