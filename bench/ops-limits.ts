@@ -87,10 +87,14 @@ export async function measureLimits(dir: string, quick: boolean, pin: boolean): 
       const res = await fetchJson(url, ca, method, path, body, tokens[tenant]);
       if (res.status !== 200) throw new Error(`${method} ${path} in ${tenant}: ${res.status} ${res.text}`);
     };
+    // `docs` is read and never written, so every variant reads the same data; writes go to `ingest`,
+    // which each variant grows at the same pace.
     for (const tenant of Object.keys(tokens) as (keyof typeof tokens)[]) {
       await operator.createTenant(tenant);
-      await call(tenant, 'PUT', '/collections/docs', { vectors: { size: DIM, distance: 'Cosine' }, hnsw_config: { m: 0 }, ...(tenant === 'limited' ? { strict_mode_config: STRICT } : {}) });
-      await call(tenant, 'PUT', '/collections/docs/index', { field_name: 'group', field_schema: 'keyword' });
+      for (const collection of ['docs', 'ingest']) {
+        await call(tenant, 'PUT', `/collections/${collection}`, { vectors: { size: DIM, distance: 'Cosine' }, hnsw_config: { m: 0 }, ...(tenant === 'limited' ? { strict_mode_config: STRICT } : {}) });
+        await call(tenant, 'PUT', `/collections/${collection}/index`, { field_name: 'group', field_schema: 'keyword' });
+      }
       for (let i = 0; i < POINTS; i += 500) {
         await call(tenant, 'PUT', '/collections/docs/points', { points: Array.from({ length: 500 }, (_, j) => ({ id: i + j, vector: vector(i + j), payload: { group: `g${(i + j) % 20}` } })) });
       }
@@ -107,7 +111,7 @@ export async function measureLimits(dir: string, quick: boolean, pin: boolean): 
     // Writes: upserts of 8 new points each.
     let nextId = 100_000;
     const write = (tenant: keyof typeof tokens) =>
-      load(url, ca, tokens[tenant], duration, 'PUT', '/collections/docs/points', () =>
+      load(url, ca, tokens[tenant], duration, 'PUT', '/collections/ingest/points', () =>
         JSON.stringify({ points: Array.from({ length: 8 }, () => ({ id: nextId++, vector: vector(nextId), payload: { group: `g${nextId % 20}` } })) }),
         tenant === 'quota',
       );
@@ -116,19 +120,25 @@ export async function measureLimits(dir: string, quick: boolean, pin: boolean): 
     const runs = { readOn: [] as number[], readOff: [] as number[], writeOn: [] as number[], writeOff: [] as number[], writeQuota: [] as number[] };
     const ratios = { read: [] as number[], write: [] as number[], quota: [] as number[] };
     for (let round = 0; round < rounds; round++) {
-      // Alternate which runs first: a shared machine drifts, so each ratio is taken within a round.
-      const pair = async (on: () => Promise<number>, off: () => Promise<number>) => (round % 2 === 0 ? [await on(), await off()] : [await off(), await on()].reverse()) as [number, number];
-      const [rOn, rOff] = await pair(() => read('limited'), () => read('open'));
-      const [wOn, wOff] = await pair(() => write('limited'), () => write('open'));
-      const [wQuota, wOff2] = await pair(() => write('quota'), () => write('open'));
-      runs.readOn.push(rOn);
+      // The order rotates: a shared machine drifts, so each ratio is taken within a round.
+      const first = round % 2 === 0;
+      const rOn = first ? await read('limited') : 0;
+      const rOff = await read('open');
+      const readOn = first ? rOn : await read('limited');
+      const writes: Record<string, number> = {};
+      const order = ['limited', 'open', 'quota'] as const;
+      for (let i = 0; i < order.length; i++) {
+        const tenant = order[(round + i) % order.length] as (typeof order)[number];
+        writes[tenant] = await write(tenant);
+      }
+      runs.readOn.push(readOn);
       runs.readOff.push(rOff);
-      runs.writeOn.push(wOn);
-      runs.writeOff.push(wOff, wOff2);
-      runs.writeQuota.push(wQuota);
-      ratios.read.push(rOn / rOff);
-      ratios.write.push(wOn / wOff);
-      ratios.quota.push(wQuota / wOff2);
+      runs.writeOn.push(writes['limited'] as number);
+      runs.writeOff.push(writes['open'] as number);
+      runs.writeQuota.push(writes['quota'] as number);
+      ratios.read.push(readOn / rOff);
+      ratios.write.push((writes['limited'] as number) / (writes['open'] as number));
+      ratios.quota.push((writes['quota'] as number) / (writes['open'] as number));
     }
     return {
       readOn: median(runs.readOn),

@@ -65,5 +65,21 @@ describe('the README, as a new user runs it', async () => {
     expect(answer).toContain('"result":true');
     expect(answer).toContain('"status":"completed"');
     expect(answer).toMatch(/"points":\[\{"id":1,"version":0,"score":1,"payload":\{"city":"Berlin"\}\}\]/);
-  }, 90_000);
+
+    // Operations, in the order the README gives them: strict mode on docs, a tenant's limits,
+    // snapshots and a backup through the running server, metrics.
+    const run = (block: string) =>
+      new Promise<string>((resolve, reject) => execFile('bash', ['-e', '-c', block], { cwd: dir }, (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out))));
+    expect(await run(await readmeBlock('### Limits', 'X PATCH'))).toContain('"result":true');
+    const limits = await run(await readmeBlock('### Limits', 'tenant limits'));
+    expect(limits).toContain('write_rate_limit: 6000\nmax_points: 1000000');
+    expect(limits).toContain('points: 1\n');
+    const strict = await run(`${qdrant.split('\n')[0]}\ncurl -s --cacert certs/dev/ca.pem -H "api-key: $TOKEN" -H 'content-type: application/json' https://localhost:6333/collections/docs/points/query -d '{"query": [1, 0, 0], "limit": 101}'`);
+    expect(strict).toContain('Bad request: Strict mode error: Limit exceeded 101 > 100 for \\"limit\\"');
+    const snapshots = await run(await readmeBlock('### Snapshots and backups', 'snapshot create'));
+    expect(snapshots).toMatch(/acme\.snapshot/);
+    expect(snapshots).toMatch(/Restored tenant `acme-copy' from acme\.snapshot: 1 points \(created\)/);
+    const metrics = await run(await readmeBlock('### Metrics', '/metrics'));
+    expect(metrics).toMatch(/^strata_http_requests_total\{/m);
+  }, 120_000);
 });

@@ -58,3 +58,14 @@ export async function applyWithinLimits(tx: Transaction, c: Collection, usage: U
   });
   await Promise.all(checks);
 }
+
+/**
+ * Refuse (`ERR_QUOTA_EXCEEDED`) when the tenant now holds more than its quotas, reading its counters
+ * with conflict ranges: for changes that move usage wholesale, such as a collection restored from a
+ * snapshot.
+ */
+export async function checkTenantQuota(tx: Transaction, limits: Pick<UsageLimits, 'tenantMaxPoints' | 'tenantMaxBytes'>): Promise<void> {
+  const [points, bytes] = await Promise.all([readCounter(tx, TENANT_POINTS_KEY), readCounter(tx, TENANT_BYTES_KEY)]);
+  if (limits.tenantMaxPoints !== undefined && points > limits.tenantMaxPoints) throw quotaError('max_points', points, limits.tenantMaxPoints);
+  if (limits.tenantMaxBytes !== undefined && bytes > limits.tenantMaxBytes) throw quotaError('max_bytes', bytes, limits.tenantMaxBytes);
+}

@@ -10,6 +10,7 @@ import { TenantTransaction } from '../tenancy/scoped.js';
 import { checkCollectionName, openCollection, saveCollection, type StoredCollection } from '../../layers/record/collections.js';
 import { COLLECTION_BY_NAME, COLLECTION_CONFIG, collectionKeys } from '../../layers/record/layout.js';
 import { countCollectionUsage } from '../../layers/record/usage.js';
+import { checkTenantQuota, type UsageLimits } from '../../layers/record/limits.js';
 import {
   abandonClaim,
   claimCollectionId,
@@ -41,6 +42,11 @@ export interface RestoreOptions {
   readonly staleAfterMs?: number;
   /** Told after every chunk written: bytes of the file read, pairs and points written. */
   readonly onProgress?: (progress: RestoreProgress) => void;
+  /**
+   * The tenant's quotas, for a collection restored by a tenant's own caller: checked in the switch,
+   * so a restore that would take the tenant past them is refused and changes nothing.
+   */
+  readonly quota?: Pick<UsageLimits, 'tenantMaxPoints' | 'tenantMaxBytes'>;
 }
 
 /** How far a restore has got. */
@@ -119,7 +125,7 @@ export async function restoreSnapshot(db: Database, source: SnapshotSource, opti
     const switched =
       claim.kind === 'tenant'
         ? await switchTenant(db, claim, tenant)
-        : await switchCollection(db, claim, tenant, collection as string, described as Omit<StoredCollection, 'name' | 'id'>);
+        : await switchCollection(db, claim, tenant, collection as string, described as Omit<StoredCollection, 'name' | 'id'>, options.quota);
     const progress = { bytes: snapshot.offset, pairs: trailer.pairs, points: trailer.points };
     options.onProgress?.(progress);
     return { kind, tenant, ...(collection === undefined ? {} : { collection }), header, ...progress, ...switched };
@@ -269,6 +275,7 @@ async function switchCollection(
   tenant: string,
   name: string,
   described: Omit<StoredCollection, 'name' | 'id'>,
+  quota: RestoreOptions['quota'],
 ): Promise<{ tenantId: bigint; collectionId: number; replaced: boolean }> {
   return db.transact(async tx => {
     const t = await requireTenant(tx, tenant);
@@ -291,6 +298,7 @@ async function switchCollection(
       ttx.clearRange(begin, end);
       ttx.clear(old.keys.pendingFlag);
     }
+    if (quota !== undefined) await checkTenantQuota(ttx, quota);
     const id = claim.collectionId;
     const idBytes = Buffer.alloc(8);
     idBytes.writeBigUInt64BE(BigInt(id));

@@ -177,6 +177,19 @@ describe('Qdrant collection snapshots', () => {
     expect(await points('docs')).toEqual(before);
   });
 
+  it('refuses an upload that would take the tenant past its quota, changing nothing', async () => {
+    const before = await points('docs');
+    const limits = (body: unknown) => call(server.port, 'PUT', '/v1/admin/tenants/saas/limits', { ...operator(), body });
+    const usage = ((await call(server.port, 'GET', '/v1/admin/tenants/saas/limits', operator())).body as { usage: { points: number } }).usage;
+    // Room for the points held and 59 more: a new copy of 60 does not fit, replacing docs with 60 does.
+    expect((await limits({ max_points: usage.points + 59 })).status).toBe(200);
+    expect(await upload('one-too-many', file, { token })).toMatchObject({ status: 400, body: { status: { code: 'ERR_QUOTA_EXCEEDED' } } });
+    expect((await client.collectionExists('one-too-many')).exists).toBe(false);
+    expect((await upload('docs', file, { token })).status).toBe(200);
+    expect(await points('docs')).toEqual(before);
+    expect((await limits({ max_points: null })).status).toBe(200);
+  });
+
   it('needs manage access: read-only, per-collection and prw tokens are refused with 403 and a code', async () => {
     for (const access of ['r', [{ collection: 'docs', access: 'rw' }], [{ collection: 'docs', access: 'prw' }], [{ collection: '*', access: 'rw' }]]) {
       const limited = await mint(['saas'], { access });

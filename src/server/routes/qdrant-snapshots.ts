@@ -39,6 +39,9 @@ export function registerQdrantSnapshotRoutes(app: FastifyInstance, deps: AppDeps
     return { tenant, tenantId: id };
   }
 
+  /** The tenant's quotas, which a restore by its own caller may not take it past. */
+  const quotaOf = async (tenant: string) => deps.limits.usage(await deps.db.transact(tx => deps.limits.inForce(tx, tenant)), undefined);
+
   app.post<C>('/collections/:collection/snapshots', async (request, reply) => {
     const { collection } = request.params;
     const { tenant, tenantId } = await manage(request, collection, true);
@@ -79,7 +82,7 @@ export function registerQdrantSnapshotRoutes(app: FastifyInstance, deps: AppDeps
     }
     const path = decodeURIComponent(new URL(body.location).pathname);
     const file = await store().path(tenantId, basename(dirname(path)), basename(path));
-    await restoreSnapshotFile(deps.db, file, { tenant, collection, kind: 'collection', ...checksum(body.checksum) });
+    await restoreSnapshotFile(deps.db, file, { tenant, collection, kind: 'collection', quota: await quotaOf(tenant), ...checksum(body.checksum) });
     return ok(reply, true);
   });
 
@@ -93,7 +96,7 @@ export function registerQdrantSnapshotRoutes(app: FastifyInstance, deps: AppDeps
       const part = await request.file();
       if (part === undefined || part.fieldname !== 'snapshot') throw new StrataError('ERR_REQUEST_INVALID', 'upload the snapshot in the multipart field `snapshot`');
       // `priority` and `wait` are accepted and have nothing to do: there are no replicas, and the restore is done when this answers.
-      await restoreSnapshot(deps.db, part.file, { tenant, collection, kind: 'collection', ...checksum(request.query.checksum) });
+      await restoreSnapshot(deps.db, part.file, { tenant, collection, kind: 'collection', quota: await quotaOf(tenant), ...checksum(request.query.checksum) });
       return ok(reply, true);
     });
   });
