@@ -98,6 +98,11 @@ export class SnapshotFiles {
     await rename(from, join(this.#dir, tenantIdHex(newId)));
   }
 
+  /** A deleted tenant's snapshot files go with it (ids are never reused, so nothing else could reach them). */
+  async forgetTenant(tenantId: bigint): Promise<void> {
+    await rm(join(this.#dir, tenantIdHex(tenantId)), { recursive: true, force: true });
+  }
+
   #collectionDir(tenantId: bigint, collection: string): string {
     // The collection name rules keep it one path component (no separators, not . or ..).
     checkCollectionName(collection);

@@ -40,6 +40,8 @@ export function buildTestApp(db: Database, options: { knobs?: Partial<ServerKnob
 export interface TestServer {
   readonly port: number;
   readonly db: Database;
+  /** Where the server keeps snapshot files. */
+  readonly snapshotsDir: string;
   readonly throttle: BadCertificateThrottle;
   close(): Promise<void>;
 }
@@ -77,6 +79,7 @@ export async function startServer(
   return {
     port,
     db,
+    snapshotsDir: `${dir}/snapshots`,
     throttle,
     async close() {
       await app.close();

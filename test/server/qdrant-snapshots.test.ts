@@ -1,6 +1,6 @@
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -246,5 +246,15 @@ describe('Qdrant collection snapshots', () => {
     expect(await client.deleteSnapshot('docs', name)).toBe(true);
     expect(await client.listSnapshots('docs')).toEqual([]);
     await expect(client.deleteSnapshot('docs', name)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('removes a tenant’s snapshot files with the tenant', async () => {
+    const otherClient = new QdrantClient({ url: `https://localhost:${server.port}`, apiKey: await mint(['other']) });
+    await otherClient.createSnapshot('docs', { wait: true });
+    const id = ((await call(server.port, 'GET', '/v1/admin/tenants/other', operator())).body as { id: string }).id;
+    const dir = join(server.snapshotsDir, id);
+    expect(existsSync(dir)).toBe(true);
+    expect((await call(server.port, 'DELETE', '/v1/admin/tenants/other?force=true', operator())).status).toBe(200);
+    expect(existsSync(dir)).toBe(false);
   });
 });

@@ -12,6 +12,7 @@ import {
 } from '../../tenancy/registry.js';
 import { setTenantLimits } from '../../tenancy/limits.js';
 import { tenantLimitsReport } from '../limits.js';
+import { SnapshotFiles } from '../../snapshot/files.js';
 import type { AppDeps } from '../app.js';
 import { requireTrusted } from '../principal.js';
 
@@ -71,7 +72,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
       ...trustedOnly,
       schema: { params: NAME_PARAMS, querystring: { type: 'object', additionalProperties: false, properties: { force: { enum: ['true', 'false'] } } } },
     },
-    async request => show(await db.transact(tx => deleteTenant(tx, request.params.name, { force: request.query.force === 'true' }))),
+    async request => {
+      const tenant = await db.transact(tx => deleteTenant(tx, request.params.name, { force: request.query.force === 'true' }));
+      if (deps.snapshotsDir !== undefined) await new SnapshotFiles(deps.snapshotsDir).forgetTenant(tenant.id);
+      return show(tenant);
+    },
   );
 
   app.post<{ Params: { name: string }; Body: { to: string } }>(
