@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   ERR_AUTH_TENANT_FORBIDDEN: 'the token does not grant the tenant the request addresses',
   ERR_AUTH_TRUSTED_ONLY: 'only trusted callers (mutual TLS from a trusted subnet) may do this',
   ERR_ACCESS_READ_ONLY: 'the token grants read access only (access "r"); nothing was written',
+  ERR_ACCESS_RESERVED_KEYS: 'an untrusted caller tried to write a tenant’s keys from \\xfe on, where Strata’s layers keep its collections and usage counters; nothing was written',
   ERR_ACCESS_COLLECTION_SCOPED: 'the token is limited to collections (an access list), so it cannot use the native key-value API',
   ERR_AUTH_KEYSET_INVALID: 'the JWK Set file is not a valid key set; the previous key set stays in force',
   // Record layer and the Qdrant-compatible API.

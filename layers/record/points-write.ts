@@ -133,17 +133,28 @@ export async function updatePayloads(tx: Transaction, c: Collection, points: rea
 
 /** Set some of the points' vectors (others are kept); the points exist (see requireReachable). */
 export async function updateVectors(tx: Transaction, c: Collection, updates: readonly { readonly id: PointId; readonly vectors: ReadonlyMap<string, Float32Array> }[], limits?: UsageLimits): Promise<void> {
+  // One write per point, as if the updates were applied in order: each stored vector is then
+  // replaced once, and usage counts it once.
+  const byId = new Map<PointId, Map<string, Float32Array>>();
+  for (const u of updates) {
+    const merged = byId.get(u.id) ?? new Map<string, Float32Array>();
+    for (const [name, v] of u.vectors) merged.set(name, v);
+    byId.set(u.id, merged);
+  }
   const usage = noUsage();
-  await Promise.all(updates.map(u => writeVectors(tx, c, u.id, u.vectors, false, true, usage)));
+  await Promise.all([...byId].map(([id, vectors]) => writeVectors(tx, c, id, vectors, false, true, usage)));
   await applyWithinLimits(tx, c, usage, limits);
 }
 
 /** Remove the named vectors of `points`. */
-export async function deleteVectors(tx: Transaction, c: Collection, points: readonly Reachable[], names: readonly string[]): Promise<void> {
+export async function deleteVectors(tx: Transaction, c: Collection, points: readonly Reachable[], vectorNames: readonly string[]): Promise<void> {
+  // Each stored vector is removed (and its bytes given back) once, however often it is named.
+  const names = [...new Set(vectorNames)];
   for (const name of names) {
     if (vectorParams(c.config, name) === undefined) throw new StrataError('ERR_VECTOR_INVALID', `Wrong input: Not existing vector name error: ${name}`);
   }
-  const keys = points.flatMap(p => names.map(name => ({ name, idItem: pointIdItem(p.id), key: c.keys.vectors(name).pack([pointIdItem(p.id)]) })));
+  const ids = [...new Set(points.map(p => p.id))];
+  const keys = ids.flatMap(id => names.map(name => ({ name, idItem: pointIdItem(id), key: c.keys.vectors(name).pack([pointIdItem(id)]) })));
   const stored = await Promise.all(keys.map(k => tx.get(k.key)));
   const usage = noUsage();
   for (const [i, { name, idItem, key }] of keys.entries()) {

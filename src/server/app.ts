@@ -24,6 +24,8 @@ export interface ServerKnobs {
   readonly maxRequestBodyBytes: number;
   /** Requests answered at once; past it, 503 `ERR_SERVER_OVERLOADED` with `Retry-After` (default: no limit). */
   readonly maxInFlightRequests?: number;
+  /** The largest snapshot a tenant may upload to restore (default: no limit beyond the request timeout). */
+  readonly maxSnapshotUploadBytes?: number;
 }
 
 /** Everything the app needs, passed in (no singletons): see `strata serve` for the wiring. */
@@ -162,6 +164,7 @@ function describeError(err: unknown): { status: number; body: ReturnType<typeof 
   if (e.validation !== undefined || e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e instanceof SyntaxError) {
     return { status: 400, body: errorBody('ERR_REQUEST_INVALID', e.message ?? 'invalid request') };
   }
+  if (e.code === 'FST_REQ_FILE_TOO_LARGE') return { status: 413, body: errorBody('ERR_REQUEST_TOO_LARGE', 'the snapshot is larger than the server accepts (max_snapshot_upload_bytes); nothing was changed') };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: errorBody('ERR_REQUEST_TOO_LARGE', e.message ?? 'body too large') };
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return { status: e.statusCode, body: errorBody('ERR_REQUEST_INVALID', e.message ?? 'invalid request') };

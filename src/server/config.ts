@@ -19,6 +19,7 @@ export const KNOBS = {
   audit_time_window_seconds: { default: 5, kind: 'seconds', help: 'log an accepted token once per address, tenant and jti per window (FDB: 5)' },
   max_request_body_bytes: { default: 16 * 1024 * 1024, kind: 'count', help: 'largest request body' },
   max_in_flight_requests: { default: 1000, kind: 'count', help: 'requests answered at once; more get 503 ERR_SERVER_OVERLOADED with Retry-After' },
+  max_snapshot_upload_bytes: { default: 4 * 1024 * 1024 * 1024, kind: 'count', help: 'largest snapshot a tenant may upload to restore a collection (413 past it)' },
   max_connections: { default: 10000, kind: 'count', help: 'open connections; more are closed at once' },
   vector_cache_bytes: { default: 256 * 1024 * 1024, kind: 'count', help: 'decoded vectors kept for graph searches (and as much again for the indexer)' },
   metrics_tenant_labels: { default: 100, kind: 'count', help: 'tenants with a metrics label of their own (the busiest); the rest count as "other"' },

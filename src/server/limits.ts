@@ -12,7 +12,8 @@ import { RateLimiter, type RateKind } from './rate-limit.js';
  * The limits a request runs under, beyond the collection's own: read and write rates per tenant and
  * per token subject (`sub`), and quotas on a tenant's points and bytes. Server-wide defaults come
  * from knobs; an operator may set a tenant's own (`PUT /v1/admin/tenants/{name}/limits`). Trusted
- * callers (operators) are never rate limited; quotas bind everyone, as they protect the store.
+ * callers (operators) are never rate limited, not even by a collection's strict mode; quotas bind
+ * every write through the Qdrant routes, as they protect the store.
  */
 
 /** The server-wide defaults; 0 is unlimited. */
@@ -44,6 +45,12 @@ export interface RateCharge {
   readonly cost: number;
   /** The collection (by a key unique in the tenant) and its strict mode, when it has one enabled. */
   readonly collection?: { readonly id: number; readonly strict: StrictModeConfig | undefined };
+}
+
+/** See {@link RequestLimits.gate}. */
+export interface RequestGate {
+  inForce(tx: Transaction): Promise<TenantLimitsInForce>;
+  charge(limits: TenantLimitsInForce, charge: RateCharge): void;
 }
 
 const positive = (n: number | undefined) => (n === undefined || n <= 0 ? undefined : n);
@@ -81,6 +88,7 @@ export class RequestLimits {
    * the others stay taken: a refused request still cost the server its checks).
    */
   charge(request: FastifyRequest, tenant: string, limits: TenantLimitsInForce, charge: RateCharge): void {
+    if (request.principal.trusted) return;
     const { kind, cost } = charge;
     const take = (limiter: RateLimiter, scope: LimitScope, key: string, perMinute: number | undefined, what: string) => {
       if (perMinute === undefined) return;
@@ -97,13 +105,28 @@ export class RequestLimits {
       // Keyed by tenant and collection id: a collection's rate is its own, whatever other tenants name theirs.
       take(this.#collections, 'collection', `${kind}\0${tenant}\0${charge.collection.id}`, positive(rate), `${kind}_rate_limit of the collection`);
     }
-    if (request.principal.trusted) return;
     take(this.#tenants, 'tenant', `${kind}\0${tenant}`, positive(kind === 'read' ? limits.readRate : limits.writeRate), `${kind} rate of tenant ${JSON.stringify(tenant)}`);
     const sub = request.principal.token?.sub;
     const d = this.#defaults;
     if (sub !== undefined) {
       take(this.#subjects, 'subject', `${kind}\0${sub}`, positive(kind === 'read' ? d.subjectReadRateLimit : d.subjectWriteRateLimit), `${kind} rate of subject ${JSON.stringify(sub)}`);
     }
+  }
+
+  /**
+   * One request's gate: its tenant's limits read in each attempt of its transaction (they may have
+   * changed), and its cost charged on the first attempt only, not again on a retry.
+   */
+  gate(request: FastifyRequest, tenant: string): RequestGate {
+    let charged = false;
+    return {
+      inForce: tx => this.inForce(tx, tenant),
+      charge: (limits, charge) => {
+        if (charged) return;
+        charged = true;
+        this.charge(request, tenant, limits, charge);
+      },
+    };
   }
 
   /** The usage limits of a write to a collection under `strict` (enabled strict mode, or undefined). */

@@ -112,6 +112,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
         auditTimeWindowSeconds: knobs.audit_time_window_seconds,
         maxRequestBodyBytes: knobs.max_request_body_bytes,
         maxInFlightRequests: knobs.max_in_flight_requests,
+        maxSnapshotUploadBytes: knobs.max_snapshot_upload_bytes,
       },
       metrics,
       status: {
@@ -150,12 +151,19 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     };
     timers.push(setInterval(() => void sweep().catch(err => logger.warn({ err }, 'revocation sweep failed')), SWEEP_MS));
     for (const t of timers) t.unref();
+    // What restores that died left behind (data under ids they never switched to) goes now, and
+    // every ten minutes. The embedded engine's store is this process's alone, so at start every
+    // restore marker is a dead one's, however fresh its heartbeat; on FoundationDB another server
+    // may be restoring, so only stale markers go.
+    const clean = (staleAfterMs?: number) =>
+      cleanOrphanRestores(db, { now, ...(staleAfterMs === undefined ? {} : { staleAfterMs }) }).then(
+        cleaned => void (cleaned > 0 && logger.info({ cleaned }, 'removed the data of restores that did not finish')),
+        err => logger.warn({ err }, 'cleaning up unfinished restores failed'),
+      );
+    timers.push(setInterval(() => void clean(), 10 * 60_000));
+    timers[timers.length - 1]?.unref();
+    const cleanup = clean(db.engine === 'embedded' ? 0 : undefined);
     // Links new and changed vectors into the collections' graphs, in the background.
-    // What restores that died left behind (data under ids they never switched to) goes now.
-    const cleanup = cleanOrphanRestores(db, { now }).then(
-      cleaned => void (cleaned > 0 && logger.info({ cleaned }, 'removed the data of restores that did not finish')),
-      err => logger.warn({ err }, 'cleaning up unfinished restores failed'),
-    );
     const indexer = new VectorIndexer(db, { batchMs: knobs.vector_index_batch_ms, cacheBytes: knobs.vector_cache_bytes, onError: err => logger.warn({ err }, 'vector indexing failed; retrying') });
     indexer.start();
     metrics.observe('strata_vector_points_linked_total', 'points the background indexer linked into (or unlinked from) HNSW graphs', () => indexer.stats().linked, 'counter');

@@ -25,6 +25,36 @@ export type OpResult =
   | { kvs: Array<{ key: string; value: string }>; more: boolean }
   | Record<string, never>;
 
+/**
+ * In a tenant's keyspace, keys from `\xfe` on belong to Strata's layers (collections, points,
+ * indexes, graphs, and the usage counters that quotas rest on), as FoundationDB keeps `\xff` for
+ * itself. Untrusted callers may read them but not write them through the key-value API.
+ */
+const RESERVED_FROM = 0xfe;
+
+/** Refuse (`ERR_ACCESS_RESERVED_KEYS`) any write op of `body` that touches a tenant's reserved keys. */
+export function refuseReservedWrites(body: TransactBody): void {
+  const bytes = (k: string) => Buffer.from(k, 'base64');
+  const from = Uint8Array.of(RESERVED_FROM);
+  const past = Uint8Array.of(0xff);
+  // Keys at or past \xff are not reserved but illegal: the transaction refuses them (400) as usual.
+  const reserved = (key: Buffer) => Buffer.compare(key, from) >= 0 && Buffer.compare(key, past) < 0;
+  for (const [i, op] of body.ops.entries()) {
+    let touches = false;
+    if (op.op === 'set' || op.op === 'clear' || op.op === 'add') touches = reserved(bytes(op.key));
+    else if (op.op === 'clearRange') {
+      // [begin, end) reaches a reserved key when it is not empty and ends past \xfe (and not past \xff).
+      const [begin, end] = [bytes(op.begin), bytes(op.end)];
+      touches = Buffer.compare(begin, end) < 0 && Buffer.compare(end, from) > 0 && Buffer.compare(end, past) <= 0;
+    }
+    if (touches) {
+      throw new StrataError('ERR_ACCESS_RESERVED_KEYS', `ops[${i}] writes at or beyond \\xfe, where Strata's layers keep a tenant's collections and usage; only operators may`, {
+        details: { op: i },
+      });
+    }
+  }
+}
+
 export const MAX_OPS = 1_000;
 export const MAX_COMPARES = 100;
 export const MAX_RANGE_LIMIT = 10_000;

@@ -22,12 +22,18 @@ export interface SnapshotDescription {
 }
 
 const SUFFIX = '.snapshot';
+/**
+ * Bytes of a snapshot file name's base: 255 less a counter, the time, the suffix and what a file
+ * being written carries after it (`.1a2b3c4d.partial`).
+ */
+const MAX_BASE_BYTES = 255 - '-99999'.length - '-YYYY-MM-DD-HH-MM-SS'.length - SUFFIX.length - '.1a2b3c4d.partial'.length;
 const CHECKSUM_SUFFIX = '.sha256';
 const FORBIDDEN = /[\u0000-\u001f\u007f/\\]/;
 
 /**
- * Check a snapshot name from a request: a plain file name ending in `.snapshot`, not hidden (files
- * being written start with a dot), at most 255 bytes, with no path separator or control character.
+ * Check a snapshot name from a request: a plain file name ending in `.snapshot` (so never a file
+ * being written, which ends in `.partial`), not hidden, at most 255 bytes, with no path separator or
+ * control character.
  */
 export function checkSnapshotName(name: string): void {
   if (typeof name !== 'string' || !name.endsWith(SUFFIX) || name.startsWith('.') || Buffer.byteLength(name) > 255 || FORBIDDEN.test(name)) {
@@ -37,12 +43,19 @@ export function checkSnapshotName(name: string): void {
   }
 }
 
-/** `{base}-{YYYY-MM-DD-HH-MM-SS}.snapshot` (Qdrant's pattern), with characters a file name cannot hold replaced. */
-export function snapshotFileName(base: string, at: Date): string {
+/**
+ * `{base}-{YYYY-MM-DD-HH-MM-SS}.snapshot` (Qdrant's pattern), with characters a file name cannot hold
+ * replaced; `{base}-{n}-…` for the n-th of one second.
+ */
+export function snapshotFileName(base: string, at: Date, n = 0): string {
   const stamp = at.toISOString().slice(0, 19).replace(/[T:]/g, '-');
-  const safe = base.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_').replace(/^\./, '_');
-  return `${safe}-${stamp}${SUFFIX}`;
+  let safe = base.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_').replace(/^\./, '_');
+  // A file name holds 255 bytes: a long collection name is cut (on a character) to leave room for
+  // the time and suffix, and a `.partial` while the file is written.
+  while (Buffer.byteLength(safe) > MAX_BASE_BYTES) safe = [...safe].slice(0, -1).join('');
+  return `${safe}${n === 0 ? '' : `-${n}`}-${stamp}${SUFFIX}`;
 }
+
 
 /** The snapshot files of a server. */
 export class SnapshotFiles {
@@ -58,7 +71,7 @@ export class SnapshotFiles {
     await mkdir(dir, { recursive: true });
     let name = snapshotFileName(collection, new Date(now()));
     // Two snapshots in one second: the second gets a counter, never the first one's file.
-    for (let n = 1; await exists(join(dir, name)); n++) name = snapshotFileName(`${collection}-${n}`, new Date(now()));
+    for (let n = 1; await exists(join(dir, name)); n++) name = snapshotFileName(collection, new Date(now()), n);
     const summary = await writeSnapshotFile(db, { tenant, collection }, join(dir, name), { now, sha256: true });
     await writeFile(join(dir, `${name}${CHECKSUM_SUFFIX}`), summary.sha256 ?? '');
     return describe(dir, name);

@@ -46,8 +46,12 @@ export const FOOTER_MAGIC = Buffer.from('SEND', 'latin1');
 export const FOOTER_BYTES = 8;
 /** Raw bytes a writer puts in one block (before compression): big enough to stream fast. */
 export const BLOCK_TARGET_BYTES = 1 << 20;
-/** The largest raw or stored frame a reader accepts: a corrupt length must not allocate gigabytes. */
-export const FRAME_MAX_BYTES = 16 << 20;
+/**
+ * The largest raw or stored frame a reader accepts. A writer's blocks stay under 1 MiB plus one pair
+ * (a value is at most 100,000 bytes): a crafted length must not allocate more, and a tiny file must
+ * not inflate into millions of pairs.
+ */
+export const FRAME_MAX_BYTES = 2 << 20;
 /** Bytes of a pair's lengths. */
 export const PAIR_HEAD_BYTES = 6;
 

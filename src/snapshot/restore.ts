@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { StrataError } from '../errors.js';
+import { isStrataError, StrataError } from '../errors.js';
 import { concatBytes, prefixEnd } from '../kv/keys.js';
 import type { Database, Transaction } from '../kv/types.js';
 import { encodeTenantId, TENANT_BY_ID, TENANT_BY_NAME, TENANT_COUNT_KEY, tenantPrefix } from '../tenancy/layout.js';
@@ -10,6 +10,10 @@ import { TenantTransaction } from '../tenancy/scoped.js';
 import { checkCollectionName, openCollection, saveCollection, type StoredCollection } from '../../layers/record/collections.js';
 import { COLLECTION_BY_NAME, COLLECTION_CONFIG, collectionKeys } from '../../layers/record/layout.js';
 import { countCollectionUsage } from '../../layers/record/usage.js';
+import { HNSW_DEFAULTS, MAX_VECTOR_SIZE, parseHnsw } from '../../layers/record/collection-config.js';
+import { INDEX_TYPES, type IndexType } from '../../layers/record/index-schema.js';
+import { parseStrictMode } from '../../layers/record/strict-mode.js';
+import { DISTANCES, type Distance } from '../../layers/vector/distance.js';
 import { checkTenantQuota, type UsageLimits } from '../../layers/record/limits.js';
 import {
   abandonClaim,
@@ -25,6 +29,7 @@ import {
 } from './claims.js';
 import { invalid, type Pair, type SnapshotHeader, type SnapshotKind } from './format.js';
 import { pointKeyTest } from './points.js';
+import { UsageTally } from './usage-tally.js';
 import { openSnapshot, type SnapshotSource } from './read.js';
 
 /** Options of {@link restoreSnapshot}. */
@@ -76,8 +81,15 @@ export interface RestoreResult {
   readonly points: number;
 }
 
-/** Bytes of keys and values per write transaction: well inside the 10 MB limit, big enough to stream. */
+/**
+ * Bytes per write transaction, counted as written (the tenant and collection prefixes included, and
+ * a pair's own cost in the transaction): well inside the 10 MB limit, big enough to stream.
+ */
 const CHUNK_BYTES = 4 << 20;
+/** Pairs per write transaction, whatever their size: tiny pairs cost per pair, not per byte. */
+const CHUNK_PAIRS = 20_000;
+/** What one pair costs a transaction beyond its bytes (as FoundationDB counts a mutation's overhead). */
+const PAIR_OVERHEAD_BYTES = 32;
 
 /**
  * Restore a snapshot read from `source` (file chunks). A tenant snapshot goes into a fresh tenant id,
@@ -110,10 +122,11 @@ export async function restoreSnapshot(db: Database, source: SnapshotSource, opti
   const described = kind === 'collection' ? describedCollection(header) : undefined;
 
   const claim = collection === undefined ? await claimTenantId(db, tenant, now) : await claimCollectionId(db, tenant, collection, now);
-  const writer = new ChunkWriter(db, claim, now, pointKeyTest(kind));
+  const tally = new UsageTally(kind);
+  const writer = new ChunkWriter(db, claim, now, pointKeyTest(kind), tally);
   try {
     for await (const pairs of snapshot.blocks()) {
-      await writer.add(pairs);
+      await writer.add(pairs, snapshot.offset);
       options.onProgress?.({ bytes: snapshot.offset, pairs: writer.pairs, points: writer.points });
     }
     const trailer = snapshot.trailer;
@@ -124,8 +137,8 @@ export async function restoreSnapshot(db: Database, source: SnapshotSource, opti
     await writer.flush();
     const switched =
       claim.kind === 'tenant'
-        ? await switchTenant(db, claim, tenant)
-        : await switchCollection(db, claim, tenant, collection as string, described as Omit<StoredCollection, 'name' | 'id'>, options.quota);
+        ? await switchTenant(db, claim, tenant, tally)
+        : await switchCollection(db, claim, tenant, collection as string, described as Omit<StoredCollection, 'name' | 'id'>, tally, options.quota);
     const progress = { bytes: snapshot.offset, pairs: trailer.pairs, points: trailer.points };
     options.onProgress?.(progress);
     return { kind, tenant, ...(collection === undefined ? {} : { collection }), header, ...progress, ...switched };
@@ -171,36 +184,52 @@ class ChunkWriter {
   readonly #under: Uint8Array;
   #pending: Pair[] = [];
   #pendingBytes = 0;
+  /** Bytes every key gets in front of it when written. */
+  readonly #keyOverhead: number;
+  /** The last key queued: keys must come in strictly increasing order, as a writer emits them. */
+  #lastKey: Uint8Array | undefined;
   #inFlight: Promise<void> = Promise.resolve();
   #beat = 0;
   readonly #timer: NodeJS.Timeout;
   readonly #isPoint: (key: Uint8Array) => boolean;
+  readonly #tally: UsageTally;
   /** Pairs and points queued so far. */
   pairs = 0;
   points = 0;
 
-  constructor(db: Database, claim: RestoreClaim, now: () => number, isPoint: (key: Uint8Array) => boolean) {
+  constructor(db: Database, claim: RestoreClaim, now: () => number, isPoint: (key: Uint8Array) => boolean, tally: UsageTally) {
     this.#db = db;
+    this.#tally = tally;
     this.#isPoint = isPoint;
     this.#claim = claim;
     this.#now = now;
     this.#beat = now();
     this.#tenantPrefix = tenantPrefix(claim.tenantId);
     this.#under = claim.kind === 'tenant' ? new Uint8Array(0) : collectionKeys(claim.collectionId).data.prefix;
+    this.#keyOverhead = this.#tenantPrefix.length + this.#under.length + PAIR_OVERHEAD_BYTES;
     this.#timer = setInterval(() => {
       if (this.#now() - this.#beat >= HEARTBEAT_MS) this.#enqueue([]);
     }, HEARTBEAT_MS);
     this.#timer.unref();
   }
 
-  /** Queue pairs; when a chunk is full, wait for the previous chunk's commit and start this one. */
-  async add(pairs: readonly Pair[]): Promise<void> {
+  /**
+   * Queue pairs (read at file `offset`, for errors); when a chunk is full, wait for the previous
+   * chunk's commit and start this one. Keys must be strictly increasing, as every snapshot writes
+   * them: a crafted file cannot repeat a key, nor pack millions of tiny pairs into a few blocks.
+   */
+  async add(pairs: readonly Pair[], offset: number): Promise<void> {
     for (const pair of pairs) {
-      this.#pending.push(pair);
-      this.#pendingBytes += pair.key.length + pair.value.length;
+      if (this.#lastKey !== undefined && Buffer.compare(this.#lastKey, pair.key) >= 0) throw invalid('order', offset, 'a block’s keys are not in strictly increasing order');
+      if (pair.key.length === 0 && this.#under.length > 0) throw invalid('order', offset, 'a collection snapshot holds an empty key');
+      this.#lastKey = pair.key;
       this.pairs++;
       if (this.#isPoint(pair.key)) this.points++;
-      if (this.#pendingBytes >= CHUNK_BYTES) await this.#cut();
+      // Counters are not restored but recomputed from what is (see UsageTally).
+      if (!this.#tally.see(pair.key, pair.value.length)) continue;
+      this.#pending.push(pair);
+      this.#pendingBytes += this.#keyOverhead + pair.key.length + pair.value.length;
+      if (this.#pendingBytes >= CHUNK_BYTES || this.#pending.length >= CHUNK_PAIRS) await this.#cut();
     }
   }
 
@@ -245,12 +274,13 @@ class ChunkWriter {
 }
 
 /** The switch of a tenant restore: the name now means the new id; the old id's data goes. */
-async function switchTenant(db: Database, claim: RestoreClaim, name: string): Promise<{ tenantId: bigint; replaced: boolean; replacedTenantId?: bigint }> {
+async function switchTenant(db: Database, claim: RestoreClaim, name: string, tally: UsageTally): Promise<{ tenantId: bigint; replaced: boolean; replacedTenantId?: bigint }> {
   return db.transact(async tx => {
     const old = await getTenant(tx, name);
     // A retried switch whose first attempt did commit (FoundationDB's unknown commit result) is done.
     if (old?.id === claim.tenantId) return { tenantId: claim.tenantId, replaced: false };
     await requireClaim(tx, claim);
+    tally.write(new TenantTransaction(tx, tenantPrefix(claim.tenantId)));
     const nameBytes = tenantNameBytes(name);
     if (old === undefined) tx.add(TENANT_COUNT_KEY, PLUS_ONE);
     else {
@@ -275,6 +305,7 @@ async function switchCollection(
   tenant: string,
   name: string,
   described: Omit<StoredCollection, 'name' | 'id'>,
+  tally: UsageTally,
   quota: RestoreOptions['quota'],
 ): Promise<{ tenantId: bigint; collectionId: number; replaced: boolean }> {
   return db.transact(async tx => {
@@ -290,6 +321,7 @@ async function switchCollection(
     if (old?.id === claim.collectionId) return { tenantId: t.id, collectionId: old.id, replaced: false };
     await requireClaim(tx, claim);
     // The tenant's usage counters lose the replaced collection and gain the restored one.
+    tally.write(ttx, claim.collectionId);
     await countCollectionUsage(ttx, { keys: collectionKeys(claim.collectionId) }, 1);
     if (old !== undefined) {
       await countCollectionUsage(ttx, old, -1);
@@ -321,10 +353,29 @@ function clearMarker(tx: Transaction, claim: RestoreClaim): void {
 function describedCollection(header: SnapshotHeader): Omit<StoredCollection, 'name' | 'id'> {
   const d = header.collection_config as Record<string, unknown>;
   const config = d['config'] as Record<string, unknown> | undefined;
-  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObject(config) || !isObject(config?.['vectors']) || !isObject(config?.['hnsw']) || !isObject(d['indexes']) || !Array.isArray(d['shardKeys'])) {
-    throw invalid('header', 0, 'the header does not describe a collection Strata can store');
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const refuse = (why: string): never => {
+    throw invalid('header', 0, `the header does not describe a collection Strata can store: ${why}`);
+  };
+  if (!isObject(config) || !isObject(config['vectors']) || !isObject(config['hnsw']) || !isObject(d['indexes']) || !Array.isArray(d['shardKeys'])) {
+    return refuse('a part is missing');
   }
+  // A file is input from outside: every setting is held to the bounds a create or PATCH would be
+  // (a graph with m of a billion would take the indexer down).
+  try {
+    for (const v of Object.values(config['vectors'])) {
+      if (!isObject(v) || !Number.isSafeInteger(v['size']) || (v['size'] as number) < 1 || (v['size'] as number) > MAX_VECTOR_SIZE || !DISTANCES.includes(v['distance'] as Distance)) refuse('a vector’s size or distance');
+    }
+    parseHnsw('hnsw', config['hnsw'], HNSW_DEFAULTS);
+    if (config['strict'] !== undefined) parseStrictMode(config['strict']);
+  } catch (err) {
+    if (isStrataError(err, 'ERR_SNAPSHOT_INVALID')) throw err;
+    refuse(err instanceof Error ? err.message : String(err));
+  }
+  for (const schema of Object.values(d['indexes'])) {
+    if (!isObject(schema) || !INDEX_TYPES.includes(schema['type'] as IndexType) || !isObject(schema['params'])) refuse('a payload index');
+  }
+  if (!d['shardKeys'].every(k => typeof k === 'string' || typeof k === 'number')) refuse('a shard key');
   return { config: config as unknown as StoredCollection['config'], indexes: d['indexes'] as StoredCollection['indexes'], shardKeys: d['shardKeys'] as StoredCollection['shardKeys'] };
 }
 

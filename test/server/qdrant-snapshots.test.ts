@@ -28,15 +28,16 @@ describe('Qdrant collection snapshots', () => {
   let removeDir: () => Promise<void>;
   let client: QdrantClient;
   let token: string;
+  let jwks: string;
   const now = () => Math.floor(Date.now() / 1000);
 
   /** One HTTPS request with a token; the body raw. */
-  function raw(method: string, path: string, options: { token: string; body?: Buffer; contentType?: string }): Promise<Raw> {
+  function raw(method: string, path: string, options: { token: string; body?: Buffer; contentType?: string; port?: number }): Promise<Raw> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
           host: '127.0.0.1',
-          port: server.port,
+          port: options.port ?? server.port,
           method,
           path,
           servername: 'localhost',
@@ -56,14 +57,14 @@ describe('Qdrant collection snapshots', () => {
   }
 
   /** Upload `file` as the multipart field `field`, as Qdrant's upload route takes it. */
-  function upload(collection: string, file: Buffer, options: { token: string; field?: string; query?: string }): Promise<{ status: number; body: Record<string, unknown> }> {
+  function upload(collection: string, file: Buffer, options: { token: string; field?: string; query?: string; port?: number }): Promise<{ status: number; body: Record<string, unknown> }> {
     const boundary = '----strata-test-boundary';
     const body = Buffer.concat([
       Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${options.field ?? 'snapshot'}"; filename="s.snapshot"\r\nContent-Type: application/octet-stream\r\n\r\n`),
       file,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
-    return raw('POST', `/collections/${collection}/snapshots/upload${options.query ?? ''}`, { token: options.token, body, contentType: `multipart/form-data; boundary=${boundary}` }).then(r => ({
+    return raw('POST', `/collections/${collection}/snapshots/upload${options.query ?? ''}`, { token: options.token, body, contentType: `multipart/form-data; boundary=${boundary}`, ...(options.port === undefined ? {} : { port: options.port }) }).then(r => ({
       status: r.status,
       body: JSON.parse(r.body.toString()) as Record<string, unknown>,
     }));
@@ -78,7 +79,7 @@ describe('Qdrant collection snapshots', () => {
     const t = await tempDir('strata-qdrant-snapshots');
     removeDir = t.remove;
     key = await makeKey('ES256', 'snap-1');
-    const jwks = join(t.dir, 'jwks.json');
+    jwks = join(t.dir, 'jwks.json');
     await writeJwks(jwks, [key.publicJwk]);
     server = await startServer(certs, { verifier: new TokenVerifier(await KeySet.load(jwks, { logger: memoryLogger() })) });
     for (const name of ['saas', 'other']) expect((await call(server.port, 'POST', '/v1/admin/tenants', { ...operator(), body: { name } })).status).toBe(201);
@@ -136,6 +137,13 @@ describe('Qdrant collection snapshots', () => {
     expect(await client.recoverSnapshot('from-file', { location: `file:///qdrant/snapshots/docs/${name}` })).toBe(true);
     expect(await points('from-file')).toEqual(await points('docs'));
     await expect(client.recoverSnapshot('from-url', { location: `https://example.com/collections/docs/snapshots/${name}` })).rejects.toMatchObject({ status: 501 });
+    for (const location of ['file://%zz', 'file://[bad'])
+      await expect(client.recoverSnapshot('from-file', { location })).rejects.toMatchObject({ status: 400 });
+    // A collection name of 255 bytes still snapshots (its file name is cut to fit).
+    const long = 'l'.repeat(255);
+    await client.createCollection(long, { vectors: { size: 4, distance: 'Dot' } });
+    expect((await client.createSnapshot(long))?.name).toMatch(/^l+-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.snapshot$/);
+    await client.deleteCollection(long);
   });
 
   it('refuses corrupt, truncated and foreign uploads with a code, leaving the collection as it was', async () => {
@@ -246,6 +254,17 @@ describe('Qdrant collection snapshots', () => {
     expect(await client.deleteSnapshot('docs', name)).toBe(true);
     expect(await client.listSnapshots('docs')).toEqual([]);
     await expect(client.deleteSnapshot('docs', name)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('refuses an upload larger than max_snapshot_upload_bytes with 413, changing nothing', async () => {
+    const small = await startServer(certs, { verifier: new TokenVerifier(await KeySet.load(jwks, { logger: memoryLogger() })), knobs: { maxSnapshotUploadBytes: 1000 } });
+    try {
+      expect((await call(small.port, 'POST', '/v1/admin/tenants', { ...operator(), body: { name: 'saas' } })).status).toBe(201);
+      expect(await upload('docs', file, { token, port: small.port })).toMatchObject({ status: 413, body: { status: { code: 'ERR_REQUEST_TOO_LARGE' } } });
+      expect((await new QdrantClient({ url: `https://localhost:${small.port}`, apiKey: token }).collectionExists('docs')).exists).toBe(false);
+    } finally {
+      await small.close();
+    }
   });
 
   it('removes a tenant’s snapshot files with the tenant', async () => {

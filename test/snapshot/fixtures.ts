@@ -7,6 +7,8 @@ import { createCollection, createPayloadIndex, parseIndexSchema, parseUpsertPoin
 import { COLLECTION_LAST_ID_KEY } from '../../layers/record/layout.js';
 import { search, VectorCache, VectorIndexer } from '../../layers/vector/index.js';
 import { seeded } from '../helpers/random.js';
+import { BlockBuilder, chainCrc, CODEC, encodeFooter, encodeFrameHead, encodeJsonFrame, encodePreamble, FRAME, type SnapshotHeader } from '../../src/snapshot/format.js';
+import { pointKeyTest } from '../../src/snapshot/points.js';
 
 /** Cities the fixture's points carry (indexed as a keyword). */
 export const CITIES = ['Berlin', 'Paris', 'Oslo', 'Rome'];
@@ -97,4 +99,32 @@ export async function storeDump(db: Database): Promise<Array<[string, string]>> 
     }
     return out;
   });
+}
+
+/**
+ * A snapshot file built by hand, valid in every checksum and count, holding whatever pairs an
+ * attacker chooses (stored blocks, in the order given): for refusals that a forged file, not a
+ * corrupt one, must meet.
+ */
+export async function craftSnapshot(header: SnapshotHeader, blocks: ReadonlyArray<ReadonlyArray<readonly [Uint8Array, Uint8Array]>>): Promise<Buffer> {
+  const isPoint = pointKeyTest(header.kind);
+  const parts: Buffer[] = [encodePreamble(), encodeJsonFrame(FRAME.header, header)];
+  const trailer = { blocks: 0, pairs: 0, points: 0, raw_bytes: 0, chain: 0 };
+  for (const pairs of blocks) {
+    const builder = new BlockBuilder();
+    for (const [key, value] of pairs) {
+      builder.add(key, value);
+      trailer.pairs++;
+      if (isPoint(key)) trailer.points++;
+    }
+    const raw = builder.take();
+    const head = encodeFrameHead(FRAME.data, CODEC.stored, raw.length, raw);
+    parts.push(head, raw);
+    trailer.blocks++;
+    trailer.raw_bytes += raw.length;
+    trailer.chain = chainCrc(trailer.chain, head.readUInt32BE(10));
+  }
+  const trailerFrame = encodeJsonFrame(FRAME.trailer, trailer);
+  parts.push(trailerFrame, encodeFooter(trailerFrame.length));
+  return Buffer.concat(parts);
 }

@@ -11,10 +11,14 @@ import { claimTenantId, cleanOrphanRestores } from '../../src/snapshot/claims.js
 import { snapshotChunks, writeSnapshotFile } from '../../src/snapshot/create.js';
 import { FOOTER_BYTES, MAGIC, PREAMBLE_BYTES } from '../../src/snapshot/format.js';
 import { restoreSnapshot, restoreSnapshotFile } from '../../src/snapshot/restore.js';
+import { openSnapshot } from '../../src/snapshot/read.js';
+import { pack } from '../../src/kv/tuple.js';
+import { PART } from '../../layers/record/layout.js';
+import { deleteCollection } from '../../layers/record/collections.js';
 import { listCollections, requireCollection } from '../../layers/record/index.js';
 import { collectionUsage, tenantUsage } from '../../layers/record/usage.js';
 import { tempDir } from '../helpers/tmp.js';
-import { pointsOf, searchesOf, seedTenant, storeDump, tenantDump } from './fixtures.js';
+import { craftSnapshot, pointsOf, searchesOf, seedTenant, storeDump, tenantDump } from './fixtures.js';
 
 let db: Database;
 let dir: string;
@@ -221,8 +225,9 @@ describe('refusals leave the store exactly as it was', () => {
     const first = data[0] as Frame;
     const dropped = Buffer.concat([good.subarray(0, first.start), good.subarray(first.end)]);
     expect(await refusedWithNothingChanged(dropped)).toMatchObject({ code: 'ERR_SNAPSHOT_INVALID', details: { check: 'trailer' } });
+    // A repeated block repeats keys: refused at once, before the trailer is reached.
     const repeated = Buffer.concat([good.subarray(0, first.end), good.subarray(first.start)]);
-    expect(await refusedWithNothingChanged(repeated)).toMatchObject({ code: 'ERR_SNAPSHOT_INVALID', details: { check: 'trailer' } });
+    expect(await refusedWithNothingChanged(repeated)).toMatchObject({ code: 'ERR_SNAPSHOT_INVALID', details: { check: 'order' } });
   });
 
   it('refuses another format version', async () => {
@@ -244,6 +249,83 @@ describe('refusals leave the store exactly as it was', () => {
   it('leaves no marker behind', async () => {
     expect((await db.transact(tx => tx.getRange(RESTORE_MARKERS.range().begin, RESTORE_MARKERS.range().end))).kvs).toEqual([]);
   });
+});
+
+describe('forged files (every checksum right, the content hostile)', () => {
+  const collectionHeader = async () => {
+    const file = await readFile(join(dir, 'docs.snapshot'));
+    return (await openSnapshot([file])).header;
+  };
+  const record = (id: number) => [pack([PART.points, id]), Buffer.from(`\x01{"n":${id}}`, 'latin1')] as const;
+  const vector = (id: number) => [pack([PART.vectors, '', id]), Buffer.alloc(32, 1)] as const;
+
+  it('recomputes usage counters instead of trusting the file’s, so a quota cannot be slipped past', async () => {
+    const header = await collectionHeader();
+    // 1,000 points whose counters claim the collection holds none.
+    const pairs = [];
+    for (let id = 0; id < 1000; id++) pairs.push(record(id));
+    pairs.push([pack([PART.count]), Buffer.alloc(8)] as const);
+    for (let id = 0; id < 1000; id++) pairs.push(vector(id));
+    pairs.push([pack([PART.usage, 0]), Buffer.alloc(8)] as const, [pack([PART.usage, 1]), Buffer.alloc(8)] as const);
+    pairs.sort((a, b) => Buffer.compare(a[0], b[0]));
+    const forged = await craftSnapshot(header, [pairs]);
+    const before = await tenantHandle(db, 'acme').transact(tx => tenantUsage(tx));
+    const quota = { tenantMaxPoints: before.points + 999 };
+    const refused = await refusal(restoreSnapshot(db, [forged], { collection: 'forged', quota }));
+    expect(refused).toMatchObject({ code: 'ERR_QUOTA_EXCEEDED' });
+    expect(await tenantHandle(db, 'acme').transact(tx => tenantUsage(tx))).toEqual(before);
+    await restoreSnapshot(db, [forged], { collection: 'forged' });
+    const recordBytes = pairs.filter(([k]) => k[0] === pack([PART.points])[0]).reduce((n, [, v]) => n + v.length, 0);
+    expect(await tenantHandle(db, 'acme').transact(async tx => collectionUsage(tx, await requireCollection(tx, 'forged')))).toEqual({ points: 1000, payloadBytes: recordBytes, vectorBytes: 32_000 });
+    expect(await tenantHandle(db, 'acme').transact(tx => tenantUsage(tx))).toEqual({ points: before.points + 1000, bytes: before.bytes + recordBytes + 32_000 });
+    await tenantHandle(db, 'acme').transact(tx => deleteCollection(tx, 'forged'));
+  });
+
+  it('refuses a header whose collection settings a create would refuse (a graph too big to build)', async () => {
+    const header = await collectionHeader();
+    const described = header.collection_config as { config: { hnsw: Record<string, unknown>; vectors: Record<string, Record<string, unknown>> } };
+    const hostile = [
+      { ...described, config: { ...described.config, hnsw: { ...described.config.hnsw, m: 1_000_000_000 } } },
+      { ...described, config: { ...described.config, vectors: { '': { size: 10_000_000, distance: 'Cosine', extra: {} } } } },
+      { ...described, indexes: { city: { type: 'geo', params: {} } } },
+    ];
+    for (const collection_config of hostile) {
+      const err = await refusal(restoreSnapshot(db, [await craftSnapshot({ ...header, collection_config }, [[record(1)]])], { collection: 'forged' }));
+      expect(err).toMatchObject({ code: 'ERR_SNAPSHOT_INVALID', details: { check: 'header' } });
+    }
+    expect(await tenantHandle(db, 'acme').transact(tx => listCollections(tx))).not.toContain('forged');
+  });
+
+  it('refuses keys out of order, repeated or empty: a small file cannot become millions of pairs', async () => {
+    const header = await collectionHeader();
+    const empty = Buffer.alloc(0);
+    const cases: Array<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> = [
+      Array.from({ length: 50_000 }, () => [empty, empty] as const),
+      [record(2), record(1)],
+      [record(1), record(1)],
+    ];
+    for (const pairs of cases) {
+      const err = await refusal(restoreSnapshot(db, [await craftSnapshot(header, [pairs])], { collection: 'forged' }));
+      expect(err).toMatchObject({ code: 'ERR_SNAPSHOT_INVALID', details: { check: 'order' } });
+    }
+    // A block larger than any writer makes is refused before it is inflated or decoded.
+    const big = Array.from({ length: 25 }, (_, i) => [pack([PART.points, i]), Buffer.alloc(99_000)] as const);
+    const err = await refusal(restoreSnapshot(db, [await craftSnapshot(header, [big])], { collection: 'forged' }));
+    expect(err).toMatchObject({ code: 'ERR_SNAPSHOT_INVALID', details: { check: 'frame' } });
+    expect(await tenantHandle(db, 'acme').transact(tx => listCollections(tx))).not.toContain('forged');
+  });
+
+  it('writes a large collection of tiny index entries in transactions that stay inside the limit', async () => {
+    const header = await collectionHeader();
+    // 450,000 one-flag index entries of about ten bytes each: counted by bytes alone, one 4 MiB
+    // chunk would write over 10 MB.
+    const entries = Array.from({ length: 450_000 }, (_, id) => [pack([PART.index, 'a', true, id]), Buffer.alloc(0)] as const);
+    const blocks = [];
+    for (let i = 0; i < entries.length; i += 50_000) blocks.push(entries.slice(i, i + 50_000));
+    const result = await restoreSnapshot(db, [await craftSnapshot(header, blocks)], { collection: 'flags' });
+    expect(result.pairs).toBe(450_000);
+    await tenantHandle(db, 'acme').transact(tx => deleteCollection(tx, 'flags'));
+  }, 60_000);
 });
 
 describe('orphans of restores that died', () => {

@@ -99,10 +99,14 @@ export async function inTenant<T>(
 ): Promise<T> {
   const tenant = authorizeQdrantTenant(deps, request);
   const grant = collection === undefined ? {} : grantFor(callerAccess(request), collection, need);
-  return deps.db.transact(
-    async (tx: Transaction) => fn(await openTenantScope(tx, request.principal, tenant, deps.now(), CHECKS), grant),
-    transactOptions(requestTimeout(request)),
-  );
+  const gate = deps.limits.gate(request, tenant);
+  // Collection management costs one operation of the tenant's (and subject's) rates.
+  const kind = need === 'read' ? 'read' : 'write';
+  return deps.db.transact(async (raw: Transaction) => {
+    const [tx, inForce] = await Promise.all([openTenantScope(raw, request.principal, tenant, deps.now(), CHECKS), gate.inForce(raw)]);
+    gate.charge(inForce, { kind, cost: 1 });
+    return fn(tx, grant);
+  }, transactOptions(requestTimeout(request)));
 }
 
 /** What an operation on a collection's points is, for its limits. */
@@ -138,19 +142,16 @@ export async function inCollection<T>(
   const tenant = authorizeQdrantTenant(deps, request);
   const grant = grantFor(callerAccess(request), collection, need);
   const timeout = requestTimeout(request);
-  let charged = false;
+  const gate = deps.limits.gate(request, tenant);
   return deps.db.transact(async (raw: Transaction) => {
-    const [tx, inForce] = await Promise.all([openTenantScope(raw, request.principal, tenant, deps.now(), CHECKS), deps.limits.inForce(raw, tenant)]);
+    const [tx, inForce] = await Promise.all([openTenantScope(raw, request.principal, tenant, deps.now(), CHECKS), gate.inForce(raw)]);
     const c = await requireCollection(tx, collection);
     const strict = activeStrictMode(c.config.strict);
     if (strict !== undefined) {
       checkLimit(timeout, strict.max_timeout, 'timeout');
       op.verify?.(strict, c);
     }
-    if (!charged) {
-      charged = true;
-      deps.limits.charge(request, tenant, inForce, { kind: op.kind, cost: op.cost, collection: { id: c.id, strict } });
-    }
+    gate.charge(inForce, { kind: op.kind, cost: op.cost, collection: { id: c.id, strict } });
     return fn({ tx, c, grant, limits: deps.limits.usage(inForce, strict) });
   }, transactOptions(timeout));
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { authorizeTenant, openTenantScope } from '../../auth/policy.js';
 import type { AppDeps } from '../app.js';
 import { requireTrusted } from '../principal.js';
-import { runTransactBody, TRANSACT_BODY_SCHEMA, type TransactBody } from '../transact-ops.js';
+import { refuseReservedWrites, runTransactBody, TRANSACT_BODY_SCHEMA, type TransactBody } from '../transact-ops.js';
 import { AuditLog } from '../audit.js';
 
 /**
@@ -34,15 +34,14 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
       const { tenant } = request.params;
       const principal = request.principal;
       const { ops } = request.body;
+      // A read-only token's writes are refused as such, in the transaction.
+      if (!principal.trusted && principal.token?.access !== 'r') refuseReservedWrites(request.body);
       // A transaction of reads only counts against the read rate; any write makes it a write.
       const kind = ops.every(op => op.op === 'get' || op.op === 'getRange') ? 'read' : 'write';
-      let charged = false;
+      const gate = deps.limits.gate(request, tenant);
       const results = await deps.db.transact(async tx => {
-        const [scoped, inForce] = await Promise.all([openTenantScope(tx, principal, tenant, deps.now()), deps.limits.inForce(tx, tenant)]);
-        if (!charged) {
-          charged = true;
-          deps.limits.charge(request, tenant, inForce, { kind, cost: Math.max(1, ops.length) });
-        }
+        const [scoped, inForce] = await Promise.all([openTenantScope(tx, principal, tenant, deps.now()), gate.inForce(tx)]);
+        gate.charge(inForce, { kind, cost: Math.max(1, ops.length) });
         return runTransactBody(scoped, request.body);
       }, REQUEST_TRANSACTION);
       if (principal.token !== undefined && audit.shouldLog(principal.address, tenant, principal.token.jti)) {

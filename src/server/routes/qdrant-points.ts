@@ -21,7 +21,7 @@ import { readVectors, selectPoints } from '../../../layers/record/read.js';
 import { fail, isPlainObject, objectOf } from '../../../layers/record/validate.js';
 import type { AppDeps } from '../app.js';
 import { inCollection, type PointsOp } from '../qdrant/context.js';
-import { checkUpdateFilter } from '../../../layers/record/strict-checks.js';
+import { checkUpdateFilter, readCost } from '../../../layers/record/strict-checks.js';
 import { checkLimit } from '../../../layers/record/strict-mode.js';
 import { ok, updated } from '../qdrant/respond.js';
 import {
@@ -73,7 +73,8 @@ const READ_BY_ID: PointsOp = { kind: 'read', cost: 1 };
 function selectingWrite(selector: PointSelector): PointsOp {
   return 'ids' in selector
     ? { kind: 'write', cost: Math.max(1, selector.ids.length) }
-    : { kind: 'write', cost: 1, verify: (strict, c) => checkUpdateFilter(strict, c.indexes, selector.filter) };
+    : // Its points are unknown until it runs: a filter costs what a read by it would.
+      { kind: 'write', cost: readCost(selector.filter), verify: (strict, c) => checkUpdateFilter(strict, c.indexes, selector.filter) };
 }
 
 /** How many points an upsert body carries (a list, or a batch's ids). */

@@ -80,15 +80,21 @@ export function registerQdrantSnapshotRoutes(app: FastifyInstance, deps: AppDeps
     if (!body.location.startsWith('file://')) {
       throw new StrataError('ERR_FEATURE_UNSUPPORTED', 'Strata recovers only from its own snapshot files (file://…/{collection}/{name}) or an upload (POST …/snapshots/upload)');
     }
-    const path = decodeURIComponent(new URL(body.location).pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(body.location).pathname);
+    } catch {
+      throw new StrataError('ERR_REQUEST_INVALID', 'location is not a valid file:// URL');
+    }
     const file = await store().path(tenantId, basename(dirname(path)), basename(path));
     await restoreSnapshotFile(deps.db, file, { tenant, collection, kind: 'collection', quota: await quotaOf(tenant), ...checksum(body.checksum) });
     return ok(reply, true);
   });
 
-  // Multipart parsing for the upload route alone: an upload's size is not bound by the body limit.
+  // Multipart parsing for the upload route alone: an upload is bound by its own limit
+  // (max_snapshot_upload_bytes), not the body limit.
   void app.register(async scope => {
-    await scope.register(multipart, { limits: { fileSize: Number.MAX_SAFE_INTEGER, files: 1, fields: 0, parts: 1 } });
+    await scope.register(multipart, { limits: { fileSize: deps.knobs.maxSnapshotUploadBytes ?? Number.MAX_SAFE_INTEGER, files: 1, fields: 0, parts: 1 } });
     scope.post<Recover>('/collections/:collection/snapshots/upload', async (request, reply) => {
       const { collection } = request.params;
       const { tenant } = await manage(request, collection, false);
@@ -96,7 +102,13 @@ export function registerQdrantSnapshotRoutes(app: FastifyInstance, deps: AppDeps
       const part = await request.file();
       if (part === undefined || part.fieldname !== 'snapshot') throw new StrataError('ERR_REQUEST_INVALID', 'upload the snapshot in the multipart field `snapshot`');
       // `priority` and `wait` are accepted and have nothing to do: there are no replicas, and the restore is done when this answers.
-      await restoreSnapshot(deps.db, part.file, { tenant, collection, kind: 'collection', quota: await quotaOf(tenant), ...checksum(request.query.checksum) });
+      try {
+        await restoreSnapshot(deps.db, part.file, { tenant, collection, kind: 'collection', quota: await quotaOf(tenant), ...checksum(request.query.checksum) });
+      } catch (err) {
+        // Past the size limit the upload stream just ends, and the restore refuses a short file: say why.
+        if (part.file.truncated) throw new StrataError('ERR_REQUEST_TOO_LARGE', 'the snapshot is larger than the server accepts (max_snapshot_upload_bytes); nothing was changed');
+        throw err;
+      }
       return ok(reply, true);
     });
   });
