@@ -1,5 +1,6 @@
 import { copyFile, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { open as openLmdb } from 'lmdb';
 import { openDatabase } from '../src/kv/open.js';
 import { prefixEnd } from '../src/kv/keys.js';
 import { createTenant, requireTenant } from '../src/tenancy/registry.js';
@@ -33,6 +34,10 @@ export interface SnapshotFigures {
   readonly backupMBps: number;
   /** `fs.copyFile` of the store's file. */
   readonly storeCopyMBps: number;
+  /** The ceiling under Strata: lmdb-js itself writing the same pairs (one `putSync` each, one transaction). */
+  readonly lmdbPutMBps: number;
+  /** …and reading them back with `getRange`. */
+  readonly lmdbScanMBps: number;
 }
 
 const DIM = 128;
@@ -54,13 +59,17 @@ export async function measureSnapshots(dir: string, quick: boolean): Promise<Sna
       const body = { points: Array.from({ length: BATCH }, (_, j) => ({ id: i + j, vector: Array.from({ length: DIM }, random), payload: { group: `g${(i + j) % 100}`, title: `document ${i + j}`, n: i + j } })) };
       await db.transact(tx => upsertPoints(new TenantTransaction(tx, tenant.prefix), indexed, parseUpsertPoints(indexed.config, body)));
     }
+    const pairs: Array<[Buffer, Buffer]> = [];
     const dataBytes = await db.transact(async tx => {
       const { prefix } = await requireTenant(tx, 'bench');
       let n = 0;
       let from = prefix;
       for (;;) {
         const { kvs, more } = await tx.getRange(from, prefixEnd(prefix), { limit: 10_000, snapshot: true });
-        for (const kv of kvs) n += kv.key.length + kv.value.length;
+        for (const kv of kvs) {
+          n += kv.key.length + kv.value.length;
+          pairs.push([Buffer.from(kv.key), Buffer.from(kv.value)]);
+        }
         if (!more) return n;
         from = Buffer.concat([kvs[kvs.length - 1]!.key, Buffer.from([0])]);
       }
@@ -104,6 +113,7 @@ export async function measureSnapshots(dir: string, quick: boolean): Promise<Sna
       await copyFile(storeFile, join(dir, 'store.copy'));
       storeCopies.push(performance.now() - t0);
     }
+    const { put: lmdbPut, scan: lmdbScan } = await measureLmdb(join(dir, 'raw-lmdb'), pairs, quick ? 2 : 3);
     const storeRate = (ms: number) => storeBytes / MB / (ms / 1000);
     const rate = (ms: number) => dataBytes / MB / (ms / 1000);
     const createMBps = rate(median(creates));
@@ -120,8 +130,42 @@ export async function measureSnapshots(dir: string, quick: boolean): Promise<Sna
       restoreRatio: restoreMBps / copyMBps,
       backupMBps: storeRate(median(backups)),
       storeCopyMBps: storeRate(median(storeCopies)),
+      lmdbPutMBps: rate(lmdbPut),
+      lmdbScanMBps: rate(lmdbScan),
     };
   } finally {
     await db.close();
   }
+}
+
+/**
+ * What lmdb-js does with the same pairs and nothing of Strata's around it: one `putSync` a pair in
+ * one durable write transaction, and one `getRange` over them (median ms of `rounds`). A restore
+ * and a snapshot cannot beat these, so they show how much of the gap to `fs.copyFile` is the
+ * storage library's own per-pair cost.
+ */
+async function measureLmdb(path: string, pairs: ReadonlyArray<[Buffer, Buffer]>, rounds: number): Promise<{ put: number; scan: number }> {
+  const puts: number[] = [];
+  const scans: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    await rm(path, { recursive: true, force: true });
+    const env = openLmdb({ path });
+    const data = env.openDB<Buffer, Buffer>({ name: 'data', keyEncoding: 'binary', encoding: 'binary' });
+    try {
+      let t0 = performance.now();
+      await env.transaction(() => {
+        for (const [key, value] of pairs) data.putSync(key, value);
+      });
+      puts.push(performance.now() - t0);
+      t0 = performance.now();
+      let n = 0;
+      for (const { value } of data.getRange({})) n += value.length;
+      if (n === 0 && pairs.length > 0) throw new Error('lmdb read back nothing');
+      scans.push(performance.now() - t0);
+    } finally {
+      await env.close();
+    }
+  }
+  await rm(path, { recursive: true, force: true });
+  return { put: median(puts), scan: median(scans) };
 }

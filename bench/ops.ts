@@ -25,6 +25,8 @@ export async function benchOps(quick: boolean): Promise<void> {
       { metric: 'upsert of 8 points: a tenant quota vs none', strata: limits.writeQuota, baseline: limits.writeOff, ratio: limits.quotaRatio, unit: 'req/s' },
       { metric: `snapshot of a tenant (${snap.points.toLocaleString('en-US')} points) vs fs.copyFile`, strata: snap.createMBps, baseline: snap.copyMBps, unit: 'MB/s' },
       { metric: 'restore of that snapshot vs fs.copyFile', strata: snap.restoreMBps, baseline: snap.copyMBps, unit: 'MB/s' },
+      { metric: 'lmdb-js alone: putSync of the same pairs vs fs.copyFile', strata: snap.lmdbPutMBps, baseline: snap.copyMBps, unit: 'MB/s' },
+      { metric: 'lmdb-js alone: getRange over them vs fs.copyFile', strata: snap.lmdbScanMBps, baseline: snap.copyMBps, unit: 'MB/s' },
       { metric: 'strata backup of the whole store vs fs.copyFile of its file', strata: snap.backupMBps, baseline: snap.storeCopyMBps, unit: 'MB/s' },
     ];
     printTable(`ops: limits, snapshots and restore${quick ? ' (quick)' : ''}`, 'baseline', rows);
@@ -40,6 +42,8 @@ export async function benchOps(quick: boolean): Promise<void> {
       snapshot_mb_per_s: snap.createMBps,
       restore_mb_per_s: snap.restoreMBps,
       copy_mb_per_s: snap.copyMBps,
+      lmdb_put_ratio: snap.lmdbPutMBps / snap.copyMBps,
+      lmdb_scan_ratio: snap.lmdbScanMBps / snap.copyMBps,
       backup_ratio: snap.backupMBps / snap.storeCopyMBps,
       backup_mb_per_s: snap.backupMBps,
       snapshot_file_mb: snap.fileBytes / 1048576,
