@@ -47,7 +47,12 @@ export const ERROR_CODES = {
   ERR_ACCESS_READ_ONLY: 'the token grants read access only (access "r"); nothing was written',
   ERR_ACCESS_RESERVED_KEYS: 'an untrusted caller tried to write a tenant’s keys from \\xfe on, where Strata’s layers keep its collections and usage counters; nothing was written',
   ERR_ACCESS_COLLECTION_SCOPED: 'the token is limited to collections (an access list), so it cannot use the native key-value API',
-  ERR_AUTH_KEYSET_INVALID: 'the JWK Set file is not a valid key set; the previous key set stays in force',
+  ERR_AUTH_APIKEY_INVALID: 'the API key is not valid: unknown, wrong, expired or revoked (one answer for all, so a guesser learns nothing)',
+  ERR_AUTH_REFRESH_INVALID: 'the refresh token is not valid: unknown, expired, spent, or of a revoked family or key',
+  ERR_AUTH_REFRESH_REUSED: 'the refresh token was already used, so it was copied: its whole family is revoked',
+  ERR_AUTH_GRANT_EXCEEDS_KEY: 'a token request asks for tenants or access beyond what its API key grants',
+  ERR_APIKEY_NOT_FOUND: 'no API key has that id',
+  ERR_AUTH_KEYSET_INVALID: 'a JWK Set (the file, or an identity provider’s JWKS URL) is not a valid key set or cannot be read or fetched; the previous key set stays in force',
   // Record layer and the Qdrant-compatible API.
   ERR_COLLECTION_NOT_FOUND: 'no collection has that name in the tenant',
   ERR_COLLECTION_EXISTS: 'a collection with that name already exists in the tenant',

@@ -73,6 +73,11 @@ export interface VerifiedToken {
   readonly aud?: readonly string[];
   readonly access?: AccessClaim;
   readonly valueExists?: ValueExistsClaim;
+  /**
+   * The API key a token was exchanged from (`POST /v1/auth/token`): the token holds only while that
+   * key exists, so revoking the key stops its tokens on their next use.
+   */
+  readonly akid?: string;
 }
 
 /** An `ERR_AUTH_TOKEN_INVALID` error with `message`, for the caller to throw. */
@@ -201,18 +206,53 @@ function optionalString(payload: Readonly<Record<string, unknown>>, claim: strin
   return v;
 }
 
+/** Options of {@link parseClaims}. */
+export interface ParseClaimsOptions {
+  /**
+   * The claim the tenants come from (default `tenants`). `tenants` holds base64 names, as Strata's
+   * own tokens do; any other claim (an identity provider's, e.g. `org`) holds plain tenant names, a
+   * string or a list of strings, and `tenants` is then not read at all.
+   */
+  readonly tenantsClaim?: string;
+}
+
+/** The tenant names of `claim`, plain (not base64): a string or a non-empty list of strings. */
+function plainTenants(payload: Readonly<Record<string, unknown>>, claim: string): string[] {
+  // Own members only: a claim named like an Object.prototype member must not read the prototype.
+  const value = Object.hasOwn(payload, claim) ? payload[claim] : undefined;
+  const list: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+  const what = `the ${JSON.stringify(claim).slice(0, 80)} claim`;
+  if (list.length === 0) throw invalidToken(`${what} (the tenants) must be a tenant name or a non-empty list of them`);
+  return list.map(name => {
+    if (typeof name !== 'string') throw invalidToken(`${what} must hold strings`);
+    try {
+      tenantNameBytes(name);
+    } catch {
+      throw invalidToken(`${what} holds an invalid tenant name`);
+    }
+    return name;
+  });
+}
+
 /**
  * Check a token payload's claims (shapes only: the verifier checks times, issuer and audience)
  * and build the frozen {@link VerifiedToken}. `kid` is the header's key id.
  */
-export function parseClaims(payload: unknown, kid: string): VerifiedToken {
+export function parseClaims(payload: unknown, kid: string, options: ParseClaimsOptions = {}): VerifiedToken {
   if (!isObject(payload)) throw invalidToken('the token payload must be a JSON object');
   const exp = numericDate(payload, 'exp');
   const nbf = numericDate(payload, 'nbf');
   const iat = numericDate(payload, 'iat');
-  const list = payload['tenants'];
-  if (!Array.isArray(list) || list.length === 0) throw invalidToken('the tenants claim must be a non-empty list');
-  const tenants = Object.freeze([...new Set(list.map((t: unknown) => decodeTenantName(t, 'the tenants claim')))]);
+  const tenantsClaim = options.tenantsClaim ?? 'tenants';
+  let names: string[];
+  if (tenantsClaim === 'tenants') {
+    const list = payload['tenants'];
+    if (!Array.isArray(list) || list.length === 0) throw invalidToken('the tenants claim must be a non-empty list');
+    names = list.map((t: unknown) => decodeTenantName(t, 'the tenants claim'));
+  } else {
+    names = plainTenants(payload, tenantsClaim);
+  }
+  const tenants = Object.freeze([...new Set(names)]);
   const jti = optionalString(payload, 'jti');
   const sub = optionalString(payload, 'sub');
   const iss = optionalString(payload, 'iss');
@@ -223,6 +263,7 @@ export function parseClaims(payload: unknown, kid: string): VerifiedToken {
   else if (rawAud !== undefined) throw invalidToken('the aud claim must be a string or a list of strings');
   const access = parseAccess(payload['access']);
   const valueExists = parseValueExists(payload['value_exists'], tenants);
+  const akid = optionalString(payload, 'akid');
   return Object.freeze({
     tenants,
     exp,
@@ -235,5 +276,6 @@ export function parseClaims(payload: unknown, kid: string): VerifiedToken {
     ...(aud === undefined ? {} : { aud }),
     ...(access === undefined ? {} : { access }),
     ...(valueExists === undefined ? {} : { valueExists }),
+    ...(akid === undefined ? {} : { akid }),
   });
 }

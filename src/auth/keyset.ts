@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { importJWK, type CryptoKey, type JWK } from 'jose';
 import { StrataError } from '../errors.js';
+import { importJwkSet, keysChanged, type HeldKey, type JwkSetSource, type KeySetLogger, type VerificationKey } from './jwk-set.js';
+
+// The key model moved to jwk-set.ts (shared with the identity providers' key sets); re-exported so
+// existing imports keep working.
+export { KEY_ALGORITHMS, MIN_RSA_BITS } from './jwk-set.js';
+export type { KeyAlgorithm, KeySetLogger, VerificationKey } from './jwk-set.js';
 
 /**
  * The public keys that tokens may be signed with: a JWK Set file (`--authorization-public-key-file`,
@@ -10,55 +15,11 @@ import { StrataError } from '../errors.js';
  * the previous keys in force, so a half-written or mistyped file never locks everyone out.
  */
 
-/** The token algorithms Strata accepts, one per key type. */
-export const KEY_ALGORITHMS = ['ES256', 'RS256'] as const;
-
-/** `ES256` (EC P-256) or `RS256` (RSA). */
-export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
-
-/** Smallest RSA modulus accepted, in bits (NIST SP 800-131A). */
-export const MIN_RSA_BITS = 2048;
-
-/** Where the key set reports skipped keys and invalid files; a pino logger fits. */
-export interface KeySetLogger {
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
 /** Options of {@link KeySet.load}. */
 export interface KeySetOptions {
   readonly logger: KeySetLogger;
   /** The clock for {@link KeySet.lastReload}, epoch ms (default `Date.now`). */
   readonly now?: () => number;
-}
-
-/**
- * One usable key. The object stays the same across reloads for as long as the file holds the same
- * key under the same kid, so a cache may compare it by identity to learn whether its key survived.
- */
-export interface VerificationKey {
-  readonly kid: string;
-  readonly alg: KeyAlgorithm;
-  readonly key: CryptoKey;
-  /** The public JWK as the file gives it, private members removed. */
-  readonly jwk: Readonly<JWK>;
-}
-
-// JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1).
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
-
-interface Candidate {
-  readonly kid: string;
-  readonly alg: KeyAlgorithm;
-  readonly jwk: JWK;
-  /** The members that identify the key: equal fingerprints, same key. */
-  readonly fingerprint: string;
-}
-
-/** A key in force with the fingerprint it was imported from. */
-interface Held {
-  readonly key: VerificationKey;
-  readonly fingerprint: string;
 }
 
 /**
@@ -73,8 +34,9 @@ export class KeySet {
   readonly path: string;
   readonly #logger: KeySetLogger;
   readonly #now: () => number;
+  readonly #source: JwkSetSource;
   // Each key with the fingerprint it was imported from, to reuse it while the file keeps it unchanged.
-  #keys: ReadonlyMap<string, Held> = new Map();
+  #keys: ReadonlyMap<string, HeldKey> = new Map();
   #generation = 0;
   #lastReload = 0;
   #lastError: StrataError | undefined;
@@ -85,6 +47,7 @@ export class KeySet {
     this.path = path;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#source = { noun: 'the JWK Set file', where: path, context: { path } };
   }
 
   /**
@@ -144,7 +107,7 @@ export class KeySet {
   }
 
   async #reload(): Promise<boolean> {
-    let next: Map<string, Held>;
+    let next: Map<string, HeldKey>;
     try {
       next = await this.#read();
     } catch (err) {
@@ -158,7 +121,7 @@ export class KeySet {
     }
     this.#lastError = undefined;
     this.#lastReload = this.#now();
-    const changed = next.size !== this.#keys.size || [...next].some(([kid, e]) => this.#keys.get(kid)?.key !== e.key);
+    const changed = keysChanged(this.#keys, next);
     if (changed) {
       this.#keys = next;
       this.#generation++;
@@ -166,92 +129,8 @@ export class KeySet {
     return changed;
   }
 
-  async #read(): Promise<Map<string, Held>> {
+  async #read(): Promise<Map<string, HeldKey>> {
     const text = await readFile(this.path, 'utf8');
-    let doc: unknown;
-    try {
-      // Editors on some systems start the file with a byte-order mark, which JSON.parse refuses.
-      doc = JSON.parse(text.replace(/^\uFEFF/, ''));
-    } catch {
-      // Not the parser's error as the cause: its message quotes the file, which may hold private keys.
-      throw this.#invalid('is not JSON');
-    }
-    const keys = typeof doc === 'object' && doc !== null ? (doc as { keys?: unknown }).keys : undefined;
-    if (!Array.isArray(keys)) throw this.#invalid('has no "keys" list');
-    const candidates = keys.flatMap((entry: unknown, index) => {
-      const c = this.#candidate(entry, index);
-      return c === undefined ? [] : [c];
-    });
-    const next = new Map<string, Held>();
-    const imported = await Promise.all(candidates.map(c => this.#import(c)));
-    candidates.forEach((c, i) => {
-      const key = imported[i];
-      if (key === undefined) return;
-      // Two keys under one kid leave a token's key ambiguous: refuse the file rather than guess.
-      if (next.has(c.kid)) throw this.#invalid(`lists kid ${JSON.stringify(c.kid)} twice`);
-      next.set(c.kid, { key, fingerprint: c.fingerprint });
-    });
-    if (keys.length > 0 && next.size === 0) throw this.#invalid('holds no usable key (see the warnings above)');
-    return next;
+    return importJwkSet(text, { source: this.#source, logger: this.#logger, previous: this.#keys, make: key => key });
   }
-
-  /** Check one JWK; undefined (with a warning) when it cannot be used. */
-  #candidate(entry: unknown, index: number): Candidate | undefined {
-    const skip = (why: string, kid?: string): undefined => {
-      this.#logger.warn({ path: this.path, index, ...(kid === undefined ? {} : { kid }) }, `skipped a key in the JWK Set file: ${why}`);
-      return undefined;
-    };
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return skip('not a JSON object');
-    const jwk = { ...(entry as JWK) };
-    const kid = jwk.kid;
-    if (typeof kid !== 'string' || kid === '') return skip('it has no kid');
-    const found = PRIVATE_MEMBERS.filter(m => Object.hasOwn(jwk, m));
-    if (found.length > 0) {
-      for (const m of found) delete jwk[m];
-      this.#logger.warn(
-        { path: this.path, kid, members: found },
-        'the JWK Set file holds private key material; it was dropped and only the public key is used (keep private keys out of this file)',
-      );
-    }
-    let alg: KeyAlgorithm;
-    if (jwk.kty === 'EC' && jwk.crv === 'P-256') alg = 'ES256';
-    else if (jwk.kty === 'RSA') alg = 'RS256';
-    else return skip(`unsupported key type ${JSON.stringify(jwk.kty)}${jwk.crv === undefined ? '' : ` (curve ${JSON.stringify(jwk.crv)})`}; use EC P-256 or RSA`, kid);
-    if (jwk.alg !== undefined && jwk.alg !== alg) return skip(`its alg ${JSON.stringify(jwk.alg)} does not fit its key type (${alg})`, kid);
-    if (jwk.use !== undefined && jwk.use !== 'sig') return skip(`its use is ${JSON.stringify(jwk.use)}, not "sig"`, kid);
-    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return skip('its key_ops do not include "verify"', kid);
-    if (alg === 'RS256') {
-      const bits = typeof jwk.n === 'string' ? modulusBits(jwk.n) : 0;
-      if (bits < MIN_RSA_BITS) return skip(`its RSA modulus has ${bits} bits; at least ${MIN_RSA_BITS} are required`, kid);
-    }
-    const fingerprint = JSON.stringify([jwk.kty, jwk.crv, jwk.x, jwk.y, jwk.n, jwk.e, alg]);
-    return { kid, alg, jwk, fingerprint };
-  }
-
-  /** Import a candidate, reusing the key already in force when the file still has it unchanged. */
-  async #import(c: Candidate): Promise<VerificationKey | undefined> {
-    const current = this.#keys.get(c.kid);
-    if (current !== undefined && current.fingerprint === c.fingerprint) return current.key;
-    try {
-      const key = await importJWK(c.jwk, c.alg);
-      if (key instanceof Uint8Array) throw new TypeError('a symmetric key');
-      return Object.freeze({ kid: c.kid, alg: c.alg, key, jwk: Object.freeze(c.jwk) });
-    } catch (err) {
-      this.#logger.warn({ path: this.path, kid: c.kid, err }, 'skipped a key in the JWK Set file: it does not import as a public key');
-      return undefined;
-    }
-  }
-
-  #invalid(why: string, cause?: unknown): StrataError<'ERR_AUTH_KEYSET_INVALID'> {
-    return new StrataError('ERR_AUTH_KEYSET_INVALID', `the JWK Set file ${this.path} ${why}`, cause === undefined ? {} : { cause });
-  }
-}
-
-/** The bit length of a base64url big-endian RSA modulus. */
-function modulusBits(n: string): number {
-  const bytes = Buffer.from(n, 'base64url');
-  let i = 0;
-  while (i < bytes.length && bytes[i] === 0) i++;
-  if (i === bytes.length) return 0;
-  return (bytes.length - i - 1) * 8 + (32 - Math.clz32(bytes[i] ?? 0));
 }

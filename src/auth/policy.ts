@@ -4,6 +4,7 @@ import { requireTenant } from '../tenancy/registry.js';
 import { TenantTransaction } from '../tenancy/scoped.js';
 import type { AccessClaim, PointsValueExists, ValueExistsClaim } from './claims.js';
 import { isRevoked, revocationKey } from './revocation.js';
+import { checkApiKeyBinding, checkExchangedFrom, type ApiKeyBinding } from './apikey-auth.js';
 
 /**
  * The tenant policy, one function for the server's routes and for in-process callers alike:
@@ -20,6 +21,10 @@ export interface Caller {
         readonly jti?: string | undefined;
         readonly valueExists?: ValueExistsClaim | undefined;
         readonly access?: AccessClaim | undefined;
+        /** The API key a token was exchanged from: it must still exist. */
+        readonly akid?: string | undefined;
+        /** An API key presented directly: it must still open. */
+        readonly apiKey?: ApiKeyBinding | undefined;
       }
     | undefined;
 }
@@ -62,10 +67,12 @@ export async function openTenantScope(tx: Transaction, caller: Caller, tenant: s
   const token = caller.trusted ? undefined : caller.token;
   const revoked = token?.jti === undefined ? undefined : isRevoked(tx, token.jti, Math.floor(nowMs / 1000), keyOfRevocation(token, token.jti));
   const holds = token?.valueExists === undefined ? undefined : checkValueExists(tx, token.valueExists, tenant, checks);
+  const keyed = token?.apiKey !== undefined ? checkApiKeyBinding(tx, token.apiKey, nowMs) : token?.akid !== undefined ? checkExchangedFrom(tx, token.akid) : undefined;
   const found = requireTenant(tx, tenant);
   // Whichever is awaited last may reject after an earlier one has thrown: handled, not unhandled.
-  for (const pending of [holds, found]) pending?.catch(() => {});
+  for (const pending of [keyed, holds, found]) pending?.catch(() => {});
   if (revoked !== undefined && (await revoked)) throw new StrataError('ERR_AUTH_TOKEN_REVOKED', 'the token was revoked');
+  await keyed;
   await holds;
   const info = await found;
   return new TenantTransaction(tx, info.prefix, token?.access === 'r' ? refuseWrite : undefined);

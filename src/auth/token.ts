@@ -1,7 +1,7 @@
 import { compactVerify } from 'jose';
 import { StrataError } from '../errors.js';
 import { invalidToken, isObject, parseClaims, type VerifiedToken } from './claims.js';
-import type { KeyAlgorithm, KeySet, VerificationKey } from './keyset.js';
+import { isProviderKey, type KeyAlgorithm, type VerificationKey } from './jwk-set.js';
 import { Lru } from './lru.js';
 
 /** The verified token's types, re-exported so callers need only this module. */
@@ -15,6 +15,12 @@ export type { AccessClaim, CollectionAccess, KeyValueExists, PointsValueExists, 
  * with that one algorithm allowed), and only a verified payload's claims are read. The key always
  * comes from the key set by kid, never from the token (`jwk`, `jku`, `x5c` are ignored), and the
  * algorithm is the key's, so neither `none` nor an HMAC signed with a public key can get through.
+ *
+ * With a {@link KeyRing}, the token's `iss` (read unverified) chooses between the local keys and
+ * one identity provider's. A provider's key verifies a token only when, after the signature holds,
+ * its `iss` is the provider's and its `aud` includes the provider's audience; its tenants come from
+ * the provider's tenants claim. `exp`, `nbf` and `iat` are required of every token, a provider's
+ * too (DESIGN §4): most providers set `iat`, and one that does not is refused rather than guessed.
  *
  * Verified tokens are cached by their exact text until they expire, so a repeated token costs a map
  * lookup instead of a signature check. Removing or replacing a key invalidates what it signed.
@@ -32,8 +38,20 @@ export const MAX_CLOCK_SKEW_SECONDS = 60;
  */
 export type SignatureCheck = (token: string, key: VerificationKey) => Promise<Uint8Array>;
 
-/** What the verifier needs of a key set ({@link KeySet} has it). */
-export type TokenKeys = Pick<KeySet, 'generation' | 'get'>;
+/**
+ * What the verifier needs of its keys: a {@link KeySet} or a {@link KeyRing}.
+ *
+ * `iss` is the token's issuer read from the payload *before* the signature is checked: it only
+ * chooses where to look (a key ring searches the provider with that issuer, else its local keys)
+ * and is trusted for nothing else. A key set ignores it.
+ */
+export interface TokenKeys {
+  /** Changes whenever a key that `get` may return changes; equal means every key is the same. */
+  readonly generation: number;
+  get(kid: string, iss?: string): VerificationKey | undefined;
+  /** Optional: after a miss, fetch keys anew where that may help (rate limited by the source). */
+  refresh?(kid: string, iss?: string): Promise<void>;
+}
 
 /** Options of {@link TokenVerifier}. */
 export interface TokenVerifierOptions {
@@ -72,6 +90,8 @@ interface CacheEntry {
   readonly token: VerifiedToken;
   /** The key that verified it: the entry holds only while the key set still has this very key. */
   readonly key: VerificationKey;
+  /** The unverified iss the key was looked up with (the verified one: the same payload). */
+  readonly iss: string | undefined;
   /** exp plus the skew, in ms: the instant a fresh verification would call it expired. */
   readonly expiresAtMs: number;
   /** The key-set generation at which `key` was last seen in force. */
@@ -150,8 +170,8 @@ export class TokenVerifier {
       }
     }
     this.#misses++;
-    const { verified, key, generation } = await this.#verifyFully(token);
-    cache?.set(cacheKey, { text: token, token: verified, key, expiresAtMs: verified.exp * 1000 + this.#skewMs, generation });
+    const { verified, key, iss, generation } = await this.#verifyFully(token);
+    cache?.set(cacheKey, { text: token, token: verified, key, iss, expiresAtMs: verified.exp * 1000 + this.#skewMs, generation });
     return verified;
   }
 
@@ -162,13 +182,13 @@ export class TokenVerifier {
   }
 
   #keyStillInForce(hit: CacheEntry): boolean {
-    if (this.#keys.get(hit.token.kid) !== hit.key) return false;
+    if (this.#keys.get(hit.token.kid, hit.iss) !== hit.key) return false;
     hit.generation = this.#keys.generation;
     return true;
   }
 
   /** The full check; `generation` is the key set's when the key was looked up. */
-  async #verifyFully(token: string): Promise<{ verified: VerifiedToken; key: VerificationKey; generation: number }> {
+  async #verifyFully(token: string): Promise<{ verified: VerifiedToken; key: VerificationKey; iss: string | undefined; generation: number }> {
     const segments = token.split('.');
     if (segments.length !== 3 || !segments.every(s => BASE64URL.test(s))) {
       throw invalidToken('a token must be a compact JWS: three non-empty base64url segments joined by dots');
@@ -181,10 +201,19 @@ export class TokenVerifier {
     if (header['crit'] !== undefined || header['b64'] !== undefined) throw invalidToken('the token header must not have crit or b64');
     const kid = header['kid'];
     if (typeof kid !== 'string' || kid === '') throw invalidToken('the token header must name its key in kid');
-    // Read together, before the await below: a reload during the signature check must not stamp
+    // Unverified: it only chooses where the key is looked up (see TokenKeys); the signature check
+    // and the key's own issuer check below decide whether it is believed.
+    const iss = unverifiedIssuer(segments[1] ?? '');
+    // Read together, with no await between: a reload during the signature check must not stamp
     // the entry with a generation in which its key may no longer be in force.
-    const generation = this.#keys.generation;
-    const key = this.#keys.get(kid);
+    let generation = this.#keys.generation;
+    let key = this.#keys.get(kid, iss);
+    if (key === undefined && this.#keys.refresh !== undefined) {
+      // An identity provider may have rotated a key in: it refetches (rate limited), then look again.
+      await this.#keys.refresh(kid, iss);
+      generation = this.#keys.generation;
+      key = this.#keys.get(kid, iss);
+    }
     if (key === undefined) throw invalidToken(`no key in the key set has kid ${JSON.stringify(kid.slice(0, 64))}`);
     if (key.alg !== alg) throw invalidToken(`the token’s alg ${String(alg)} is not its key’s (${key.alg})`);
     let payload: Uint8Array;
@@ -194,15 +223,35 @@ export class TokenVerifier {
       // jose's reasons (bad signature, malformed segment) all mean the same to the caller.
       throw invalidToken('the token’s signature does not verify');
     }
-    const verified = parseClaims(parseJsonSegment(payload, 'payload'), kid);
+    const provider = isProviderKey(key) ? key : undefined;
+    const verified = parseClaims(parseJsonSegment(payload, 'payload'), kid, provider === undefined ? {} : { tenantsClaim: provider.tenantsClaim });
     const now = this.#now();
     if (now >= verified.exp * 1000 + this.#skewMs) throw new StrataError('ERR_AUTH_TOKEN_EXPIRED', 'the token has expired');
     if (verified.nbf * 1000 > now + this.#skewMs) throw invalidToken('the token is not valid yet (nbf is in the future)');
-    if (this.#issuer !== undefined && verified.iss !== this.#issuer) throw invalidToken('the token’s iss is not the configured issuer');
-    if (this.#audience !== undefined && verified.aud?.includes(this.#audience) !== true) {
-      throw invalidToken('the token’s aud does not include the configured audience');
+    if (provider !== undefined) {
+      // An identity provider's key verifies only its own tokens for this server; the issuer and
+      // audience knobs are for the local keys' tokens.
+      if (verified.iss !== provider.issuer) throw invalidToken('the token’s iss is not the issuer of the identity provider whose key signed it');
+      if (verified.aud?.includes(provider.audience) !== true) throw invalidToken('the token’s aud does not include the audience configured for its identity provider');
+    } else {
+      if (this.#issuer !== undefined && verified.iss !== this.#issuer) throw invalidToken('the token’s iss is not the configured issuer');
+      if (this.#audience !== undefined && verified.aud?.includes(this.#audience) !== true) {
+        throw invalidToken('the token’s aud does not include the configured audience');
+      }
     }
-    return { verified, key, generation };
+    return { verified, key, iss, generation };
+  }
+}
+
+/** The payload's `iss` when it is a string, read without verifying anything; never throws. */
+function unverifiedIssuer(segment: string): string | undefined {
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    const iss = isObject(payload) ? payload['iss'] : undefined;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    // The verified payload is parsed again after the signature check, which reports what is wrong.
+    return undefined;
   }
 }
 

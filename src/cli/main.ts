@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isStrataError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { keysCommand } from './commands/keys.js';
+import { addKeysRotate, apikeyCommand } from './commands/apikey.js';
 import { certsCommand } from './commands/certs.js';
 import { cliCommand } from './commands/cli.js';
 import { kvCommand } from './commands/kv.js';
@@ -33,7 +34,8 @@ export function buildProgram(output: Output = processOutput): Command {
     .addCommand(backupCommand(output))
     .addCommand(cliCommand(output))
     .addCommand(certsCommand(output))
-    .addCommand(keysCommand(output))
+    .addCommand(withRotate(keysCommand(output), output))
+    .addCommand(apikeyCommand(output))
     .addCommand(tokenCommand(output));
   program.addHelpText(
     'after',
@@ -73,4 +75,9 @@ export async function runCli(argv: readonly string[], output: Output = processOu
     output.err(`strata: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.failed;
   }
+}
+
+function withRotate(keys: Command, output: Output): Command {
+  addKeysRotate(keys, output);
+  return keys;
 }

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { ERROR_CODES, type ErrorCode, invalidArgument, StrataError } from '../errors.js';
+import type { ApiKeyView } from '../auth/apikeys.js';
 
 /**
  * A small client for Strata's native API (DESIGN §6), over HTTPS with an operator certificate
@@ -98,6 +99,32 @@ export class NativeClient {
 
   revokeToken(jti: string, exp?: number): Promise<{ jti: string; revoked: boolean; until: number | null }> {
     return this.#call('POST', '/v1/admin/tokens/revoke', exp === undefined ? { jti } : { jti, exp }) as Promise<{ jti: string; revoked: boolean; until: number | null }>;
+  }
+
+  /** Issue an API key (the key is in the answer, and nowhere else ever again). */
+  createApiKey(spec: { name: string; tenants: readonly string[]; access?: unknown; ttl_seconds?: number }): Promise<ApiKeyCreated> {
+    return this.#call('POST', '/v1/admin/apikeys', spec) as Promise<ApiKeyCreated>;
+  }
+
+  listApiKeys(): Promise<{ apikeys: ApiKeyView[] }> {
+    return this.#call('GET', '/v1/admin/apikeys') as Promise<{ apikeys: ApiKeyView[] }>;
+  }
+
+  rotateApiKey(id: string, graceSeconds?: number): Promise<{ id: string; key: string; previous_secret_until?: string }> {
+    return this.#call('POST', `/v1/admin/apikeys/${encodeURIComponent(id)}/rotate`, graceSeconds === undefined ? {} : { grace_seconds: graceSeconds }) as Promise<{
+      id: string;
+      key: string;
+      previous_secret_until?: string;
+    }>;
+  }
+
+  revokeApiKey(id: string): Promise<{ id: string; revoked: boolean }> {
+    return this.#call('DELETE', `/v1/admin/apikeys/${encodeURIComponent(id)}`) as Promise<{ id: string; revoked: boolean }>;
+  }
+
+  /** Add a new issuing key; the old ones retire once their tokens have expired. */
+  rotateIssuingKey(): Promise<{ kid: string; retiring: Array<{ kid: string; retire_at: string }> }> {
+    return this.#call('POST', '/v1/admin/keys/rotate', {}) as Promise<{ kid: string; retiring: Array<{ kid: string; retire_at: string }> }>;
   }
 
   status(): Promise<Record<string, unknown>> {
@@ -228,6 +255,16 @@ export class NativeClient {
 }
 
 /** What a restore through the server answers. */
+/** What creating an API key answers. */
+export interface ApiKeyCreated {
+  readonly id: string;
+  readonly key: string;
+  readonly expires_at: string | null;
+  readonly name: string;
+  readonly tenants: readonly string[];
+  readonly created_at: string;
+}
+
 export interface RestoreReply {
   readonly kind: 'tenant' | 'collection';
   readonly tenant: string;

@@ -6,7 +6,8 @@ import type { Database } from '../kv/types.js';
 import type { VectorCache } from '../../layers/vector/cache.js';
 import type { RequestLimits } from './limits.js';
 import type { Metrics } from './metrics.js';
-import { resolvePrincipal, type Verifier } from './principal.js';
+import { resolvePrincipal, type DirectApiKeys, type Verifier } from './principal.js';
+import { registerCredentialRoutes, type CredentialDeps } from './routes/credentials.js';
 import { registerAdminRoutes, type StatusSources } from './routes/admin.js';
 import { registerNativeRoutes } from './routes/native.js';
 import { isQdrantPath, qdrantErrorBody } from './qdrant/respond.js';
@@ -46,6 +47,10 @@ export interface AppDeps {
   readonly vectorCache?: VectorCache;
   /** Where the snapshot routes keep snapshot files; absent: those routes answer 501 (uploads still restore). */
   readonly snapshotsDir?: string;
+  /** API keys presented in place of tokens; absent: such keys are refused. */
+  readonly apiKeys?: DirectApiKeys;
+  /** The token endpoint's and issuing keys' parts; absent: those routes answer 501. */
+  readonly credentials?: CredentialDeps;
   /** TLS options for a real listener; absent for `inject()` tests. */
   readonly https?: HttpsOptions;
 }
@@ -100,7 +105,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.decorateRequest('principal', null as never);
   app.addHook('onRequest', async request => {
     request.principal = { trusted: false, address: request.ip, token: undefined };
-    request.principal = await resolvePrincipal(request, deps.subnets, deps.verifier);
+    request.principal = await resolvePrincipal(request, deps.subnets, deps.verifier, deps.apiKeys);
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -154,6 +159,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerQdrantSearchRoutes(app, deps);
   registerQdrantSnapshotRoutes(app, deps);
   registerSnapshotAdminRoutes(app, deps);
+  registerCredentialRoutes(app, deps);
   return app;
 }
 

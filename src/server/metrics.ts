@@ -99,8 +99,24 @@ export class Metrics {
     }
   }
 
-  /** A value read at each scrape, per label value: `read` gives the current values. */
-  observeLabelled(name: string, help: string, label: string, read: () => Iterable<[string, number]>): void {
+  /**
+   * A value read at each scrape, per label value: `read` gives the current values (monotonic counts
+   * as a counter, others as gauges).
+   */
+  observeLabelled(name: string, help: string, label: string, read: () => Iterable<[string, number]>, kind: 'counter' | 'gauge' = 'gauge'): void {
+    if (kind === 'counter') {
+      new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [value, n] of read()) this.inc({ [label]: value }, n);
+        },
+      });
+      return;
+    }
     new Gauge({
       name,
       help,

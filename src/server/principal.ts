@@ -2,10 +2,19 @@ import type { FastifyRequest } from 'fastify';
 import type { TLSSocket } from 'node:tls';
 import { isTrusted, unmapIpv4, type TrustedSubnets } from '../auth/trust.js';
 import type { VerifiedToken } from '../auth/claims.js';
-import { StrataError } from '../errors.js';
+import { apiKeyIdOf, looksLikeApiKey } from '../auth/apikeys.js';
+import type { ApiKeyAuthenticator, ApiKeyBinding } from '../auth/apikey-auth.js';
+import { isStrataError, StrataError } from '../errors.js';
+import type { AuthFailureThrottle } from './auth-failures.js';
 
-/** What the server needs of a verified token. */
-export type TokenFacts = VerifiedToken;
+/** What the server needs of a verified token (or of an API key presented directly). */
+export type TokenFacts = VerifiedToken & { readonly apiKey?: ApiKeyBinding };
+
+/** API keys presented in place of a token: who checks them, and who limits failed attempts. */
+export interface DirectApiKeys {
+  readonly authenticator: ApiKeyAuthenticator;
+  readonly failures: AuthFailureThrottle;
+}
 
 /** Verifies bearer tokens (src/auth/token.ts). */
 export interface Verifier {
@@ -41,12 +50,14 @@ export function presentedToken(request: FastifyRequest): string | undefined {
  * Establish the caller: trusted by mutual TLS (and subnet), or untrusted with whatever token it
  * presented, verified now. A trusted caller's token is ignored: it needs none.
  */
-export async function resolvePrincipal(request: FastifyRequest, subnets: TrustedSubnets | null, verifier: Verifier | null): Promise<Principal> {
+export async function resolvePrincipal(request: FastifyRequest, subnets: TrustedSubnets | null, verifier: Verifier | null, apiKeys?: DirectApiKeys): Promise<Principal> {
   const socket = request.raw.socket as TLSSocket | undefined;
   const address = unmapIpv4(request.raw.socket?.remoteAddress ?? request.ip);
   if (isTrusted(socket, subnets)) return { trusted: true, address, token: undefined };
   const token = presentedToken(request);
   if (token === undefined || token === '') return { trusted: false, address, token: undefined };
+  // An API key in place of a token (Qdrant clients send it as api-key): looked up, not verified.
+  if (looksLikeApiKey(token)) return { trusted: false, address, token: await authenticateDirectKey(token, address, apiKeys) };
   if (verifier === null) {
     throw new StrataError('ERR_AUTH_TOKEN_INVALID', 'this server has no public key file, so it accepts no tokens');
   }
@@ -56,4 +67,17 @@ export async function resolvePrincipal(request: FastifyRequest, subnets: Trusted
 /** Refuse an untrusted caller on a trusted-only route. */
 export function requireTrusted(principal: Principal): void {
   if (!principal.trusted) throw new StrataError('ERR_AUTH_TRUSTED_ONLY', 'this route is for trusted callers (mutual TLS) only');
+}
+
+/** Check an API key presented directly, counting a failure against its address and key id. */
+async function authenticateDirectKey(key: string, address: string, apiKeys: DirectApiKeys | undefined): Promise<TokenFacts> {
+  if (apiKeys === undefined) throw new StrataError('ERR_AUTH_APIKEY_INVALID', 'this server does not accept API keys');
+  const keyId = apiKeyIdOf(key);
+  apiKeys.failures.check(address, keyId);
+  try {
+    return await apiKeys.authenticator.authenticate(key);
+  } catch (err) {
+    if (isStrataError(err, 'ERR_AUTH_APIKEY_INVALID')) apiKeys.failures.failed(address, keyId);
+    throw err;
+  }
 }

@@ -63,6 +63,13 @@ export class RateLimiter {
     bucket.tokens -= cost;
   }
 
+  /** Tokens `key`'s bucket of `perMinute` holds now (a full bucket when it has none), taking nothing. */
+  available(key: string, perMinute: number): number {
+    const bucket = this.#buckets.get(key);
+    if (bucket === undefined) return perMinute;
+    return Math.min(perMinute, bucket.tokens + ((this.#now() - bucket.at) * perMinute) / 60_000);
+  }
+
   /** How many buckets are remembered. */
   get size(): number {
     return this.#buckets.size;

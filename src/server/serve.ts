@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +7,12 @@ import pino, { type Logger } from 'pino';
 import { KeySet } from '../auth/keyset.js';
 import { sweepRevocations } from '../auth/revocation.js';
 import { TokenVerifier } from '../auth/token.js';
+import { IssuingKeys } from '../auth/issuing-keys.js';
+import { KeyRing } from '../auth/key-ring.js';
+import { RemoteKeySet } from '../auth/remote-keyset.js';
+import { ApiKeyAuthenticator } from '../auth/apikey-auth.js';
+import { sweepRefreshTokens, type SweepCursor } from '../auth/refresh-tokens.js';
+import { AuthFailureThrottle } from './auth-failures.js';
 import { parseTrustedSubnets } from '../auth/trust.js';
 import { invalidArgument } from '../errors.js';
 import { openDatabase } from '../kv/open.js';
@@ -61,12 +68,19 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     ? await openDatabase({ clusterFile: flags['cluster-file'] })
     : await openDatabase({ dataDir: flags['data-dir'] ?? './data' });
   const timers: NodeJS.Timeout[] = [];
+  const stoppers: Array<() => void> = [];
   try {
     const keySet = publicKeyFile === undefined ? null : await KeySet.load(publicKeyFile, { logger, now });
+    // Strata's own issuing keys (for tokens exchanged from API keys) are always in the ring, so
+    // there is always a verifier: the JWK Set file only adds keys to it.
+    const issuing = await IssuingKeys.open(db, { now });
+    stoppers.push(() => issuing.stop());
+    issuing.start(err => logger.warn({ err }, 'reloading the issuing keys failed'));
+    const providers = await startProviders(config, logger, now);
+    for (const p of providers) stoppers.push(() => p.stop());
+    const keyRing = new KeyRing({ local: keySet === null ? [issuing] : [keySet, issuing], providers });
     const verifier =
-      keySet === null
-        ? null
-        : new TokenVerifier(keySet, {
+      new TokenVerifier(keyRing, {
             ...(knobs.token_issuer === '' ? {} : { issuer: knobs.token_issuer }),
             ...(knobs.token_audience === '' ? {} : { audience: knobs.token_audience }),
             clockSkewSeconds: knobs.token_clock_skew_seconds,
@@ -89,6 +103,10 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     metrics.observe('strata_token_cache_hits_total', 'token cache hits', () => verifier?.stats().hits ?? 0, 'counter');
     metrics.observe('strata_token_cache_misses_total', 'token cache misses', () => verifier?.stats().misses ?? 0, 'counter');
     metrics.observe('strata_key_set_reloads_total', 'JWK Set file reloads (timer and SIGHUP)', () => keyReloads, 'counter');
+    metrics.observeLabelled('strata_jwks_fetches_total', 'fetches of the identity providers\' JWKS URLs, by result (ok or failed)', 'result', () => {
+      const sum = (result: 'ok' | 'failed') => providers.reduce((n, p) => n + p.counts[result], 0);
+      return [['ok', sum('ok')], ['failed', sum('failed')]];
+    }, 'counter');
     const limits = new RequestLimits(
       {
         tenantReadRateLimit: knobs.tenant_read_rate_limit,
@@ -100,8 +118,25 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
       },
       { now, onLimited: (scope, kind, tenant) => metrics.limited(scope, kind, tenant) },
     );
+    const failures = new AuthFailureThrottle(knobs.auth_failures_per_minute, now);
+    const apiKeys = new ApiKeyAuthenticator(db, { cacheSize: knobs.token_cache_size, now, onError: err => logger.warn({ err }, 'recording an API key\'s last use failed') });
+    metrics.observe('strata_auth_failures_refused_total', 'credential attempts refused because their address or key id failed too often', () => failures.refused, 'counter');
     const app = buildApp({
       db,
+      apiKeys: { authenticator: apiKeys, failures },
+      credentials: {
+        issuing,
+        failures,
+        exchange: {
+          db,
+          issuing,
+          now,
+          accessTtlSeconds: knobs.access_token_ttl_seconds,
+          refreshTtlSeconds: knobs.refresh_token_ttl_seconds,
+          issuer: knobs.token_issuer === '' ? 'strata' : knobs.token_issuer,
+          ...(knobs.token_audience === '' ? {} : { audience: knobs.token_audience }),
+        },
+      },
       limits,
       vectorCache: new VectorCache(undefined, knobs.vector_cache_bytes),
       snapshotsDir: flags['snapshots-dir'] ?? (flags['cluster-file'] !== undefined ? './snapshots' : join(flags['data-dir'] ?? './data', 'snapshots')),
@@ -119,6 +154,8 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
         keySet: () => (keySet === null ? null : { kids: keySet.kids(), lastReload: keySet.lastReload }),
         tokenCache: () => verifier?.stats() ?? null,
         throttled: () => throttle.throttled(),
+        identityProviders: () =>
+          providers.map(p => ({ url: p.url, issuer: p.issuer, kids: p.kids(), lastReload: p.lastReload ?? null, lastError: p.lastError?.message ?? null })),
       },
       now,
       logger,
@@ -150,6 +187,12 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
       sweepFrom = next;
     };
     timers.push(setInterval(() => void sweep().catch(err => logger.warn({ err }, 'revocation sweep failed')), SWEEP_MS));
+    let refreshFrom: SweepCursor = {};
+    const sweepRefresh = async () => {
+      const { next } = await db.transact(tx => sweepRefreshTokens(tx, now(), refreshFrom));
+      refreshFrom = next;
+    };
+    timers.push(setInterval(() => void sweepRefresh().catch(err => logger.warn({ err }, 'refresh token sweep failed')), SWEEP_MS));
     for (const t of timers) t.unref();
     // What restores that died left behind (data under ids they never switched to) goes now, and
     // every ten minutes. The embedded engine's store is this process's alone, so at start every
@@ -183,6 +226,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
       reloadKeys,
       async close() {
         for (const t of timers) clearInterval(t);
+        for (const stop of stoppers) stop();
         await app.close();
         await indexer.stop();
         await cleanup;
@@ -192,7 +236,38 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     };
   } catch (err) {
     for (const t of timers) clearInterval(t);
+    for (const stop of stoppers) stop();
     await db.close();
     throw err;
   }
+}
+
+/**
+ * The identity providers of `--authorization-jwks-url`, each fetched once before this resolves. One
+ * that is down starts with no keys (logged) and is tried again on its interval: it never stops the
+ * server from starting.
+ */
+async function startProviders(config: ServeConfig, logger: Logger, now: () => number): Promise<RemoteKeySet[]> {
+  const caFile = config.flags['authorization-jwks-ca-file'];
+  let ca: Buffer | undefined;
+  try {
+    ca = caFile === undefined ? undefined : readFileSync(caFile);
+    // Parsed now so that a wrong file stops the start, rather than failing every fetch later.
+    if (ca !== undefined) new X509Certificate(ca);
+  } catch (err) {
+    throw invalidArgument(`--authorization-jwks-ca-file ${caFile ?? ''} is not a readable PEM certificate: ${(err as Error).message}`);
+  }
+  const providers = config.jwks.map(
+    p =>
+      new RemoteKeySet({
+        ...p,
+        tenantsClaim: config.knobs.jwks_tenants_claim,
+        ...(ca === undefined ? {} : { ca }),
+        logger,
+        now,
+        refreshIntervalSeconds: config.knobs.jwks_refresh_interval_seconds,
+      }),
+  );
+  await Promise.all(providers.map(p => p.start()));
+  return providers;
 }

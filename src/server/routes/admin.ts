@@ -21,6 +21,19 @@ export interface StatusSources {
   keySet(): { kids: string[]; lastReload: number | null } | null;
   tokenCache(): { size: number; hits: number; misses: number; hitRate: number } | null;
   throttled(): Array<{ address: string; until: number }>;
+  /** The identity providers (`--authorization-jwks-url`): their kids, last good fetch and last error. */
+  identityProviders?(): IdentityProviderStatus[];
+}
+
+/** One identity provider in the status answer. */
+export interface IdentityProviderStatus {
+  readonly url: string;
+  readonly issuer: string;
+  readonly kids: string[];
+  /** The last successful fetch, epoch ms; null before the first. */
+  readonly lastReload: number | null;
+  /** Why the last fetch failed; null when it succeeded. */
+  readonly lastError: string | null;
 }
 
 const show = (t: TenantInfo) => ({ name: t.name, id: tenantIdHex(t.id) });
@@ -127,6 +140,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     keySet: deps.status.keySet(),
     tokenCache: deps.status.tokenCache(),
     throttled: deps.status.throttled(),
+    identityProviders: deps.status.identityProviders?.() ?? [],
   }));
 
   app.get('/metrics', trustedOnly, async (_request, reply) => {
