@@ -1,6 +1,7 @@
 import { benchAuth } from './auth.js';
 import { benchKv } from './kv.js';
 import { benchOps } from './ops.js';
+import { benchCredentials } from './credentials.js';
 import { benchRecords } from './records.js';
 import { benchVectors } from './vectors.js';
 
@@ -9,7 +10,7 @@ import { benchVectors } from './vectors.js';
  * one JSON object `{"bench": NAME, ...}` (DESIGN §9). `--quick` runs a smaller version in under
  * two minutes with the same keys.
  */
-const BENCHES: Record<string, (quick: boolean) => Promise<void>> = { kv: benchKv, auth: benchAuth, records: benchRecords, vectors: benchVectors, ops: benchOps };
+const BENCHES: Record<string, (quick: boolean) => Promise<void>> = { kv: benchKv, auth: benchAuth, records: benchRecords, vectors: benchVectors, ops: benchOps, credentials: benchCredentials };
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
