@@ -81,5 +81,10 @@ describe('the README, as a new user runs it', async () => {
     expect(snapshots).toMatch(/Restored tenant `acme-copy' from acme\.snapshot: 1 points \(created\)/);
     const metrics = await run(await readmeBlock('### Metrics', '/metrics'));
     expect(metrics).toMatch(/^strata_http_requests_total\{/m);
+
+    // Credentials: an API key, exchanged for a token that runs a transaction, and sent as api-key.
+    const credentials = await run(await readmeBlock('## Credentials', 'apikey create'));
+    expect(credentials).toContain('{"results":[{"value":"d29ybGQ="}],"committed":true}');
+    expect(credentials).toMatch(/"collections":\[\{"name":"docs"\}/);
   }, 120_000);
 });

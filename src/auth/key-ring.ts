@@ -94,6 +94,6 @@ export class KeyRing {
    */
   async refresh(_kid: string, iss?: string): Promise<void> {
     const provider = iss === undefined ? undefined : this.#providers.get(iss);
-    for (const p of this.#providers.values()) await p.refetchForMiss();
+    await provider?.refetchForMiss();
   }
 }

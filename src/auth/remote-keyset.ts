@@ -147,7 +147,7 @@ export class RemoteKeySet {
    * {@link lastError}, and the promise rejects with `ERR_AUTH_KEYSET_INVALID`.
    */
   reload(): Promise<boolean> {
-    this.#inflight ??= this.#reload().finally(() => {
+    this.#inflight = this.#reload().finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;
