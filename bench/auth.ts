@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { TokenVerifier } from '../src/auth/token.js';
 import { NativeClient } from '../src/client/native-client.js';
 import { generateDevCertificates } from '../src/server/dev-certs.js';
 import { printJson, printTable, type Row } from './report.js';
-import { listeningUrl, pinnable, pinSelf } from './server.js';
+import { pinnable, pinSelf, spawnServer } from './server.js';
 
 /**
  * Authorization costs:
@@ -78,17 +78,10 @@ export async function benchAuth(quick: boolean): Promise<void> {
     // measure each other rather than fight over the same core.
     const pin = await pinnable();
     if (pin) await pinSelf(1);
-    server = spawn(
-      pin ? 'taskset' : process.execPath,
-      [
-        ...(pin ? ['-c', '0', process.execPath] : []),
-        'bin/strata.js', 'serve', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'),
-        '--tls-certificate-file', certs.serverCert, '--tls-key-file', certs.serverKey, '--tls-ca-file', certs.caCert,
-        '--authorization-public-key-file', jwksFile, '--knob_allow_tokenless_tenant_access=true',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } },
-    );
-    const url = await listeningUrl(server);
+    let url: string;
+    ({ server, url } = await spawnServer(dir, certs, pin, [
+      '--authorization-public-key-file', jwksFile, '--knob_allow_tokenless_tenant_access=true',
+    ]));
     const operator = new NativeClient({ url, ca: certs.caCert, cert: certs.operatorCert, key: certs.operatorKey });
     await operator.createTenant('bench');
     await operator.transact('bench', { ops: [{ op: 'set', key: 'aGVsbG8=', value: 'd29ybGQ=' }] });

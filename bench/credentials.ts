@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import autocannon from 'autocannon';
 import { NativeClient } from '../src/client/native-client.js';
 import { generateDevCertificates } from '../src/server/dev-certs.js';
 import { printJson, printTable, type Row } from './report.js';
-import { listeningUrl, pinnable, pinSelf } from './server.js';
+import { pinnable, pinSelf, spawnServer } from './server.js';
 
 /**
  * Credentials, against a real server in its own process, loaded from this one over loopback:
@@ -23,18 +23,11 @@ export async function benchCredentials(quick: boolean): Promise<void> {
     const certs = await generateDevCertificates(join(dir, 'certs'));
     const pin = await pinnable();
     if (pin) await pinSelf(1);
-    server = spawn(
-      pin ? 'taskset' : process.execPath,
-      [
-        ...(pin ? ['-c', '0', process.execPath] : []),
-        'bin/strata.js', 'serve', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'),
-        '--tls-certificate-file', certs.serverCert, '--tls-key-file', certs.serverKey, '--tls-ca-file', certs.caCert,
-        // The bench's own failed attempts are none; this only keeps a bad run from being throttled.
+    let url: string;
+    ({ server, url } = await spawnServer(dir, certs, pin, [
+      // The bench's own failed attempts are none; this only keeps a bad run from being throttled.
         '--knob_auth_failures_per_minute=1000000',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } },
-    );
-    const url = await listeningUrl(server);
+    ]));
     const operator = new NativeClient({ url, ca: certs.caCert, cert: certs.operatorCert, key: certs.operatorKey });
     await operator.createTenant('bench');
     await operator.transact('bench', { ops: [{ op: 'set', key: 'aGVsbG8=', value: 'd29ybGQ=' }] });

@@ -1,4 +1,6 @@
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { DevCertificates } from '../src/server/dev-certs.js';
 
 /** The URL from the server's "Strata listening on …" log line. */
 export function listeningUrl(server: ChildProcess): Promise<string> {
@@ -29,4 +31,22 @@ export async function pinnable(): Promise<boolean> {
 /** Pin this process (the load generator) to `core`. */
 export function pinSelf(core: number): Promise<void> {
   return new Promise(resolve => execFile('taskset', ['-cp', String(core), String(process.pid)], () => resolve()));
+}
+
+/**
+ * Start `strata serve` in a process of its own on a fresh data directory under `dir`, on core 0
+ * when `pin` (the load generator takes core 1), with `extra` flags; resolves with it and its URL.
+ */
+export async function spawnServer(dir: string, certs: DevCertificates, pin: boolean, extra: readonly string[]): Promise<{ server: ChildProcess; url: string }> {
+  const server = spawn(
+    pin ? 'taskset' : process.execPath,
+    [
+      ...(pin ? ['-c', '0', process.execPath] : []),
+      'bin/strata.js', 'serve', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'),
+      '--tls-certificate-file', certs.serverCert, '--tls-key-file', certs.serverKey, '--tls-ca-file', certs.caCert,
+      ...extra,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } },
+  );
+  return { server, url: await listeningUrl(server) };
 }

@@ -127,9 +127,59 @@ export async function importJwkSet<K extends VerificationKey>(text: string, opti
   return next;
 }
 
-/** True when `next` differs from `previous`: a kid added or removed, or a key replaced. */
-export function keysChanged<K extends VerificationKey>(previous: ReadonlyMap<string, HeldKey<K>>, next: ReadonlyMap<string, HeldKey<K>>): boolean {
-  return next.size !== previous.size || [...next].some(([kid, held]) => previous.get(kid)?.key !== held.key);
+/**
+ * The keys a key set holds and the outcome of its loads, kept one way for the JWK Set file and the
+ * identity providers alike: the generation moves only when the keys change, and a failed load
+ * keeps the keys and records why.
+ */
+export class KeyHolder<K extends VerificationKey> {
+  #keys: ReadonlyMap<string, HeldKey<K>> = new Map();
+  #generation = 0;
+  #lastReload: number | undefined;
+  #lastError: StrataError | undefined;
+
+  /** The keys in force by kid, in the set's order. */
+  get keys(): ReadonlyMap<string, HeldKey<K>> {
+    return this.#keys;
+  }
+
+  /** Bumped whenever a load adds, removes or replaces a key. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** When the set was last loaded successfully, epoch ms; undefined before the first. */
+  get lastReload(): number | undefined {
+    return this.#lastReload;
+  }
+
+  /** Why the last load failed, or undefined when it succeeded. */
+  get lastError(): StrataError | undefined {
+    return this.#lastError;
+  }
+
+  /** Record a successful load at `now`; true when the keys changed (a kid added or removed, a key replaced). */
+  loaded(next: ReadonlyMap<string, HeldKey<K>>, now: number): boolean {
+    this.#lastError = undefined;
+    this.#lastReload = now;
+    const previous = this.#keys;
+    const changed = next.size !== previous.size || [...next].some(([kid, held]) => previous.get(kid)?.key !== held.key);
+    if (changed) {
+      this.#keys = next;
+      this.#generation++;
+    }
+    return changed;
+  }
+
+  /**
+   * Record a failed load: the keys stay in force. `err` becomes the `ERR_AUTH_KEYSET_INVALID` it
+   * returns (a StrataError as it is, anything else with `message` and `err` as the cause).
+   */
+  failed(err: unknown, message: string): StrataError {
+    const error = err instanceof StrataError ? err : new StrataError('ERR_AUTH_KEYSET_INVALID', message, { cause: err });
+    this.#lastError = error;
+    return error;
+  }
 }
 
 /** Check one JWK; undefined (with a warning) when it cannot be used. */

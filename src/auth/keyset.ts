@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { StrataError } from '../errors.js';
-import { importJwkSet, keysChanged, type HeldKey, type JwkSetSource, type KeySetLogger, type VerificationKey } from './jwk-set.js';
+import { importJwkSet, KeyHolder, type HeldKey, type JwkSetSource, type KeySetLogger, type VerificationKey } from './jwk-set.js';
 
 // The key model moved to jwk-set.ts (shared with the identity providers' key sets); re-exported so
 // existing imports keep working.
@@ -36,10 +36,7 @@ export class KeySet {
   readonly #now: () => number;
   readonly #source: JwkSetSource;
   // Each key with the fingerprint it was imported from, to reuse it while the file keeps it unchanged.
-  #keys: ReadonlyMap<string, HeldKey> = new Map();
-  #generation = 0;
-  #lastReload = 0;
-  #lastError: StrataError | undefined;
+  readonly #held = new KeyHolder<VerificationKey>();
   // Reloads run one at a time (a SIGHUP may land during the interval's reload).
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -65,32 +62,32 @@ export class KeySet {
    * looked up before is still the same key.
    */
   get generation(): number {
-    return this.#generation;
+    return this.#held.generation;
   }
 
   /** When the file was last read successfully, epoch ms. */
   get lastReload(): number {
-    return this.#lastReload;
+    return this.#held.lastReload ?? 0;
   }
 
   /** Why the last reload failed, or undefined when it succeeded (for status). */
   get lastError(): StrataError | undefined {
-    return this.#lastError;
+    return this.#held.lastError;
   }
 
   /** How many keys are in force. */
   get size(): number {
-    return this.#keys.size;
+    return this.#held.keys.size;
   }
 
   /** The key with this kid, or undefined. */
   get(kid: string): VerificationKey | undefined {
-    return this.#keys.get(kid)?.key;
+    return this.#held.keys.get(kid)?.key;
   }
 
   /** The kids in force, in file order. */
   kids(): string[] {
-    return [...this.#keys.keys()];
+    return [...this.#held.keys.keys()];
   }
 
   /**
@@ -111,26 +108,15 @@ export class KeySet {
     try {
       next = await this.#read();
     } catch (err) {
-      const error =
-        err instanceof StrataError
-          ? err
-          : new StrataError('ERR_AUTH_KEYSET_INVALID', `cannot read the JWK Set file ${this.path}`, { cause: err });
-      this.#lastError = error;
+      const error = this.#held.failed(err, `cannot read the JWK Set file ${this.path}`);
       this.#logger.error({ path: this.path, code: error.code, err: error.cause ?? error }, `${error.message}; the previous key set stays in force`);
       throw error;
     }
-    this.#lastError = undefined;
-    this.#lastReload = this.#now();
-    const changed = keysChanged(this.#keys, next);
-    if (changed) {
-      this.#keys = next;
-      this.#generation++;
-    }
-    return changed;
+    return this.#held.loaded(next, this.#now());
   }
 
   async #read(): Promise<Map<string, HeldKey>> {
     const text = await readFile(this.path, 'utf8');
-    return importJwkSet(text, { source: this.#source, logger: this.#logger, previous: this.#keys, make: key => key });
+    return importJwkSet(text, { source: this.#source, logger: this.#logger, previous: this.#held.keys, make: key => key });
   }
 }

@@ -1,7 +1,7 @@
 import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { StrataError } from '../errors.js';
-import { importJwkSet, keysChanged, type HeldKey, type JwkSetSource, type KeySetLogger, type ProviderKey, type VerificationKey } from './jwk-set.js';
+import { importJwkSet, KeyHolder, type HeldKey, type JwkSetSource, type KeySetLogger, type ProviderKey, type VerificationKey } from './jwk-set.js';
 
 /**
  * The keys of one external identity provider, fetched from its JWKS URL (`--authorization-jwks-url`).
@@ -75,10 +75,7 @@ export class RemoteKeySet {
   readonly #missMs: number;
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
-  #keys: ReadonlyMap<string, HeldKey<ProviderKey>> = new Map();
-  #generation = 0;
-  #lastReload: number | undefined;
-  #lastError: StrataError | undefined;
+  readonly #held = new KeyHolder<ProviderKey>();
   #lastMissFetch: number | undefined;
   #inflight: Promise<boolean> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -113,17 +110,17 @@ export class RemoteKeySet {
 
   /** Bumped whenever a fetch adds, removes or replaces a key (as {@link KeySet.generation}). */
   get generation(): number {
-    return this.#generation;
+    return this.#held.generation;
   }
 
   /** When the set was last fetched successfully, epoch ms; undefined before the first success. */
   get lastReload(): number | undefined {
-    return this.#lastReload;
+    return this.#held.lastReload;
   }
 
   /** Why the last fetch failed, or undefined when it succeeded. */
   get lastError(): StrataError | undefined {
-    return this.#lastError;
+    return this.#held.lastError;
   }
 
   /** Fetches that succeeded and failed. */
@@ -133,12 +130,12 @@ export class RemoteKeySet {
 
   /** The key with this kid, or undefined. */
   get(kid: string): ProviderKey | undefined {
-    return this.#keys.get(kid)?.key;
+    return this.#held.keys.get(kid)?.key;
   }
 
   /** The kids in force, in the provider's order. */
   kids(): string[] {
-    return [...this.#keys.keys()];
+    return [...this.#held.keys.keys()];
   }
 
   /**
@@ -147,7 +144,7 @@ export class RemoteKeySet {
    * {@link lastError}, and the promise rejects with `ERR_AUTH_KEYSET_INVALID`.
    */
   reload(): Promise<boolean> {
-    this.#inflight = this.#reload().finally(() => {
+    this.#inflight ??= this.#reload().finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;
@@ -189,26 +186,15 @@ export class RemoteKeySet {
     let next: Map<string, HeldKey<ProviderKey>>;
     try {
       const text = await fetchText(this.url, { ca: this.#ca, timeoutMs: this.#timeoutMs, maxBytes: this.#maxBytes });
-      next = await importJwkSet(text, { source: this.#source, logger: this.#logger, previous: this.#keys, make: key => this.#bind(key) });
+      next = await importJwkSet(text, { source: this.#source, logger: this.#logger, previous: this.#held.keys, make: key => this.#bind(key) });
     } catch (err) {
-      const error =
-        err instanceof StrataError
-          ? err
-          : new StrataError('ERR_AUTH_KEYSET_INVALID', `cannot fetch the JWK Set at ${this.url}: ${(err as Error).message}`, { cause: err });
+      const error = this.#held.failed(err, `cannot fetch the JWK Set at ${this.url}: ${err instanceof Error ? err.message : String(err)}`);
       this.#failed++;
-      this.#lastError = error;
       this.#logger.warn({ url: this.url, issuer: this.issuer, code: error.code, err: error.cause ?? error }, `${error.message}; the previous key set stays in force`);
       throw error;
     }
     this.#ok++;
-    this.#lastError = undefined;
-    this.#lastReload = this.#now();
-    const changed = keysChanged(this.#keys, next);
-    if (changed) {
-      this.#keys = next;
-      this.#generation++;
-    }
-    return changed;
+    return this.#held.loaded(next, this.#now());
   }
 
   /** The provider's binding on a newly imported key. */

@@ -104,30 +104,26 @@ export class Metrics {
    * as a counter, others as gauges).
    */
   observeLabelled(name: string, help: string, label: string, read: () => Iterable<[string, number]>, kind: 'counter' | 'gauge' = 'gauge'): void {
+    const config = { name, help, labelNames: [label], registers: [this.registry] };
     if (kind === 'counter') {
       new Counter({
-        name,
-        help,
-        labelNames: [label],
-        registers: [this.registry],
+        ...config,
         collect() {
           this.reset();
           for (const [value, n] of read()) this.inc({ [label]: value }, n);
         },
       });
-      return;
+    } else {
+      new Gauge({
+        ...config,
+        collect() {
+          this.reset();
+          for (const [value, n] of read()) this.set({ [label]: value }, n);
+        },
+      });
     }
-    new Gauge({
-      name,
-      help,
-      labelNames: [label],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [value, n] of read()) this.set({ [label]: value }, n);
-      },
-    });
   }
+
 
   /** The Prometheus text exposition. */
   render(): Promise<string> {

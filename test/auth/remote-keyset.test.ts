@@ -133,7 +133,8 @@ describe('RemoteKeySet', () => {
       ['a redirect', (_q, res) => void res.writeHead(302, { location: idp.url }).end(), /HTTP 302/],
       ['not JSON', (_q, res) => void res.writeHead(200).end('<html>maintenance</html>'), /is not JSON/],
       ['no keys list', (_q, res) => void res.writeHead(200).end('{"keys":{}}'), /no "keys" list/],
-      ['too large, declared', (_q, res) => void res.writeHead(200, { 'content-length': String(big.length) }).end(big), /larger than 4096 bytes/],
+      // Refused on the header alone: the body never comes (it would time out otherwise).
+      ['too large, declared', (_q, res) => void res.writeHead(200, { 'content-length': String(big.length) }).write(big.slice(0, 10)), /larger than 4096 bytes/],
       [
         'too large, streamed',
         (_q, res) => {
@@ -206,20 +207,27 @@ describe('RemoteKeySet', () => {
     await Promise.all(Array.from({ length: 20 }, () => set.refetchForMiss()));
     expect(idp.requests).toBe(2);
     clock += 1;
-    // Concurrent misses share one fetch.
-    await Promise.all(Array.from({ length: 20 }, () => set.refetchForMiss()));
+    // Concurrent misses share one fetch, and each resolves once it is done.
+    idp.answer = jwks(k1.publicJwk, k2.publicJwk, { ...k1.publicJwk, kid: 'k3' });
+    const seen = await Promise.all(Array.from({ length: 20 }, () => set.refetchForMiss().then(() => set.get('k3')?.kid)));
+    expect(seen).toEqual(Array.from({ length: 20 }, () => 'k3'));
     expect(idp.requests).toBe(3);
+    idp.answer = jwks(k1.publicJwk, k2.publicJwk);
     // A miss fetch that fails is limited too, and never rejects.
     await idp.down();
     clock += 30_000;
     await expect(set.refetchForMiss()).resolves.toBeUndefined();
     await set.refetchForMiss();
     expect(set.counts.failed).toBe(1);
-    expect(set.kids()).toEqual(['k1', 'k2']);
+    expect(set.kids()).toEqual(['k1', 'k2', 'k3']);
     // A reload (the interval's) is not limited.
     await idp.up();
     await set.reload();
     await set.reload();
     expect(idp.requests).toBe(5);
+    // Overlapping reloads (a SIGHUP during the interval's) share one fetch.
+    await Promise.all([set.reload(), set.reload(), set.refetchForMiss()]);
+    expect(idp.requests).toBe(6);
+    expect(set.kids()).toEqual(['k1', 'k2']);
   });
 });
