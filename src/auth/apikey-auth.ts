@@ -1,6 +1,6 @@
 import { StrataError } from '../errors.js';
 import type { Database, Transaction } from '../kv/types.js';
-import { apiKeyBytes, apiKeyRefused, authenticateApiKey, secretValidUntil, touchApiKey, type ApiKeyRecord } from './apikeys.js';
+import { apiKeyBytes, apiKeyRefused, authenticateApiKey, decodeApiKeyRecord, secretValidUntil, touchApiKey, type ApiKeyRecord } from './apikeys.js';
 import type { VerifiedToken } from './claims.js';
 import { Lru } from './lru.js';
 
@@ -113,7 +113,7 @@ export async function checkApiKeyBinding(tx: Transaction, binding: ApiKeyBinding
   const bytes = await apiKeyBytes(tx, binding.id);
   if (bytes === undefined) throw apiKeyRefused();
   if (Buffer.compare(bytes, binding.bytes) === 0) return;
-  const record = JSON.parse(Buffer.from(bytes).toString('utf8')) as ApiKeyRecord;
+  const record = decodeApiKeyRecord(bytes);
   if (secretValidUntil(record, binding.secretHash, nowMs) === undefined) throw apiKeyRefused();
 }
 

@@ -117,7 +117,8 @@ function checkNewKey(spec: NewApiKey): { name: string; tenants: string[]; access
   return { name: spec.name, tenants, access };
 }
 
-function decodeRecord(bytes: Uint8Array): ApiKeyRecord {
+/** A key's record from its stored bytes. */
+export function decodeApiKeyRecord(bytes: Uint8Array): ApiKeyRecord {
   return JSON.parse(Buffer.from(bytes).toString('utf8')) as ApiKeyRecord;
 }
 
@@ -157,7 +158,7 @@ export async function apiKeyBytes(tx: Transaction, id: string, options: { snapsh
 export async function requireApiKey(tx: Transaction, id: string): Promise<ApiKeyRecord> {
   const bytes = ID_PATTERN.test(id) ? await apiKeyBytes(tx, id) : undefined;
   if (bytes === undefined) throw new StrataError('ERR_APIKEY_NOT_FOUND', `no API key has id ${JSON.stringify(id.slice(0, 64))}`, { details: { id: id.slice(0, 64) } });
-  return decodeRecord(bytes);
+  return decodeApiKeyRecord(bytes);
 }
 
 /**
@@ -186,7 +187,7 @@ export async function revokeApiKey(tx: Transaction, id: string): Promise<ApiKeyR
 export async function listApiKeys(tx: Transaction): Promise<ApiKeyView[]> {
   const { begin, end } = API_KEYS.range();
   const { kvs } = await tx.getRange(begin, end, { limit: MAX_LIST });
-  const records = kvs.map(kv => decodeRecord(kv.value));
+  const records = kvs.map(kv => decodeApiKeyRecord(kv.value));
   const used = await Promise.all(records.map(r => tx.get(API_KEY_LAST_USED.pack([r.id]), { snapshot: true })));
   return records.map((r, i) => viewOf(r, used[i]));
 }
@@ -248,7 +249,7 @@ export async function authenticateApiKey(tx: Transaction, text: string, nowMs: n
   if (parsed === undefined) throw apiKeyRefused();
   const bytes = await apiKeyBytes(tx, parsed.id);
   if (bytes === undefined) throw apiKeyRefused();
-  const record = decodeRecord(bytes);
+  const record = decodeApiKeyRecord(bytes);
   const secretHash = hashSecret(parsed.secret);
   if (secretValidUntil(record, secretHash, nowMs) === undefined) throw apiKeyRefused();
   return { record, bytes, secretHash };

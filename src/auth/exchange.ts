@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { StrataError } from '../errors.js';
 import type { Database } from '../kv/types.js';
-import { apiKeyBytes, authenticateApiKey, touchApiKey, type ApiKeyRecord } from './apikeys.js';
+import { apiKeyBytes, authenticateApiKey, decodeApiKeyRecord, touchApiKey, type ApiKeyRecord } from './apikeys.js';
 import { encodeTenantName, parseAccess, type AccessClaim, type CollectionAccess } from './claims.js';
 import type { IssuingKeys } from './issuing-keys.js';
 import { issueRefreshToken, redeemRefreshToken } from './refresh-tokens.js';
@@ -97,7 +97,8 @@ export function narrowTenants(held: readonly string[], wanted: readonly string[]
   return [...new Set(wanted)];
 }
 
-async function signAccessToken(deps: ExchangeDeps, key: ApiKeyRecord | { id: string; expires_at: number | null }, scope: { tenants: readonly string[]; access: AccessClaim | undefined }): Promise<{ token: string; expiresIn: number }> {
+/** An access token for `scope`, from key `key`: never past the key's expiry. */
+async function signAccessToken(deps: ExchangeDeps, key: Pick<ApiKeyRecord, 'id' | 'expires_at'>, scope: { tenants: readonly string[]; access: AccessClaim | undefined }): Promise<{ token: string; expiresIn: number }> {
   const nowMs = deps.now();
   const now = Math.floor(nowMs / 1000);
   let exp = now + deps.accessTtlSeconds;
@@ -126,16 +127,15 @@ async function signAccessToken(deps: ExchangeDeps, key: ApiKeyRecord | { id: str
  */
 export async function exchangeApiKey(deps: ExchangeDeps, apiKey: string, narrowing: Narrowing = {}): Promise<TokenResponse> {
   const nowMs = deps.now();
-  const { record, refresh } = await deps.db.transact(async tx => {
+  const { record, scope, refresh } = await deps.db.transact(async tx => {
     const { record } = await authenticateApiKey(tx, apiKey, nowMs);
-    const tenants = narrowTenants(record.tenants, narrowing.tenants);
-    const access = narrowAccess(record.access, narrowing.access);
+    const scope = { tenants: narrowTenants(record.tenants, narrowing.tenants), access: narrowAccess(record.access, narrowing.access) };
     const familyExpiry = Math.min(nowMs + deps.refreshTtlSeconds * 1000, record.expires_at ?? Number.MAX_SAFE_INTEGER);
     touchApiKey(tx, record.id, nowMs);
-    const refresh = issueRefreshToken(tx, { keyId: record.id, tenants, ...(access === undefined ? {} : { access }), expiresAt: familyExpiry });
-    return { record: { ...record, tenants, ...(access === undefined ? {} : { access }) }, refresh };
+    const refresh = issueRefreshToken(tx, { keyId: record.id, tenants: scope.tenants, ...(scope.access === undefined ? {} : { access: scope.access }), expiresAt: familyExpiry });
+    return { record, scope, refresh };
   });
-  const { token, expiresIn } = await signAccessToken(deps, record, { tenants: record.tenants, access: record.access });
+  const { token, expiresIn } = await signAccessToken(deps, record, scope);
   return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refresh.token };
 }
 
@@ -152,7 +152,7 @@ export async function exchangeRefreshToken(deps: ExchangeDeps, refreshToken: str
     const { grant } = redeemed;
     // The key must still be there: revoking it ends its refresh families too.
     const keyBytes = await apiKeyBytes(tx, grant.keyId);
-    const key = keyBytes === undefined ? undefined : (JSON.parse(Buffer.from(keyBytes).toString('utf8')) as ApiKeyRecord);
+    const key = keyBytes === undefined ? undefined : decodeApiKeyRecord(keyBytes);
     if (key === undefined || (key.expires_at !== null && nowMs >= key.expires_at)) return { kind: 'invalid' as const };
     touchApiKey(tx, key.id, nowMs);
     const next = issueRefreshToken(tx, { family: grant.family, keyId: grant.keyId, tenants: grant.tenants, ...(grant.access === undefined ? {} : { access: grant.access }), expiresAt: grant.expiresAt });

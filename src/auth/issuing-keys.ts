@@ -93,17 +93,28 @@ export async function rotateIssuingKey(db: Database, nowMs: number): Promise<{ k
   });
 }
 
-/** Remove keys whose retirement time has passed. */
-async function dropRetired(db: Database, nowMs: number): Promise<void> {
-  await db.transact(async tx => {
-    for (const k of await readAll(tx)) if (k.retire_at !== null && k.retire_at <= nowMs) tx.clear(ISSUING_KEYS.pack([k.kid]));
-  });
+/** The keys in force at `nowMs`, removing (in the same transaction) those whose retirement has passed. */
+async function readLive(tx: Transaction, nowMs: number): Promise<StoredIssuingKey[]> {
+  const live: StoredIssuingKey[] = [];
+  for (const k of await readAll(tx)) {
+    if (k.retire_at !== null && k.retire_at <= nowMs) tx.clear(ISSUING_KEYS.pack([k.kid]));
+    else live.push(k);
+  }
+  return live;
 }
 
 interface Loaded {
   readonly stored: StoredIssuingKey;
   readonly verification: VerificationKey;
   readonly signing: SigningKey;
+}
+
+/** Import a stored key's public half (to verify) and private half (to sign). */
+async function load(s: StoredIssuingKey): Promise<Loaded> {
+  const publicKey = (await importJWK(s.public_jwk, 'ES256')) as CryptoKey;
+  const privateKey = (await importJWK(s.private_jwk, 'ES256')) as CryptoKey;
+  const verification: VerificationKey = Object.freeze({ kid: s.kid, alg: 'ES256', key: publicKey, jwk: Object.freeze({ ...s.public_jwk }) });
+  return { stored: s, verification, signing: { kid: s.kid, key: privateKey } };
 }
 
 /**
@@ -162,19 +173,12 @@ export class IssuingKeys {
   /** Re-read the keys from the store (and drop retired ones). */
   async reload(): Promise<void> {
     const now = this.#now();
-    await dropRetired(this.#db, now);
-    const stored = await this.#db.transact(tx => readAll(tx));
+    const stored = await this.#db.transact(tx => readLive(tx, now));
     const next = new Map<string, Loaded>();
     for (const s of stored) {
+      // A key's material never changes under its kid; only its retirement time may.
       const held = this.#keys.get(s.kid);
-      if (held !== undefined && held.stored.retire_at === s.retire_at) {
-        next.set(s.kid, held);
-        continue;
-      }
-      const publicKey = (await importJWK(s.public_jwk, 'ES256')) as CryptoKey;
-      const privateKey = (await importJWK(s.private_jwk, 'ES256')) as CryptoKey;
-      const verification: VerificationKey = Object.freeze({ kid: s.kid, alg: 'ES256', key: publicKey, jwk: Object.freeze({ ...s.public_jwk }) });
-      next.set(s.kid, { stored: s, verification: held?.verification ?? verification, signing: { kid: s.kid, key: privateKey } });
+      next.set(s.kid, held === undefined ? await load(s) : { ...held, stored: s });
     }
     const changed = next.size !== this.#keys.size || [...next.keys()].some(kid => !this.#keys.has(kid));
     this.#keys = next;

@@ -1,4 +1,4 @@
-import { StrataError } from '../errors.js';
+import { isStrataError, StrataError, type ErrorCode } from '../errors.js';
 import { RateLimiter } from './rate-limit.js';
 
 /**
@@ -19,7 +19,7 @@ export class AuthFailureThrottle {
   }
 
   /** Refuse an attempt from `address` (at key `keyId`, when it names one) while either has failed too often. */
-  check(address: string, keyId?: string): void {
+  #check(address: string, keyId?: string): void {
     for (const bucket of this.#buckets(address, keyId)) {
       const left = this.#limiter.available(bucket, this.#perMinute);
       if (left < 1) {
@@ -33,13 +33,28 @@ export class AuthFailureThrottle {
   }
 
   /** Count a failed attempt against `address` and `keyId`. */
-  failed(address: string, keyId?: string): void {
+  #failed(address: string, keyId?: string): void {
     for (const bucket of this.#buckets(address, keyId)) {
       try {
         this.#limiter.take(bucket, this.#perMinute, 1, 'write', 'auth failures');
       } catch {
         // Already empty: the next check refuses.
       }
+    }
+  }
+
+  /**
+   * Run one credential attempt from `address` (at key `keyId`, when it names one): refused at once
+   * while either has failed too often; a failure with one of `failures` (the codes that mean a wrong
+   * credential) is counted against both, and rethrown.
+   */
+  async attempt<T>(address: string, keyId: string | undefined, failures: readonly ErrorCode[], run: () => Promise<T>): Promise<T> {
+    this.#check(address, keyId);
+    try {
+      return await run();
+    } catch (err) {
+      if (isStrataError(err, ...failures)) this.#failed(address, keyId);
+      throw err;
     }
   }
 

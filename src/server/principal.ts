@@ -4,7 +4,7 @@ import { isTrusted, unmapIpv4, type TrustedSubnets } from '../auth/trust.js';
 import type { VerifiedToken } from '../auth/claims.js';
 import { apiKeyIdOf, looksLikeApiKey } from '../auth/apikeys.js';
 import type { ApiKeyAuthenticator, ApiKeyBinding } from '../auth/apikey-auth.js';
-import { isStrataError, StrataError } from '../errors.js';
+import { StrataError } from '../errors.js';
 import type { AuthFailureThrottle } from './auth-failures.js';
 
 /** What the server needs of a verified token (or of an API key presented directly). */
@@ -72,12 +72,5 @@ export function requireTrusted(principal: Principal): void {
 /** Check an API key presented directly, counting a failure against its address and key id. */
 async function authenticateDirectKey(key: string, address: string, apiKeys: DirectApiKeys | undefined): Promise<TokenFacts> {
   if (apiKeys === undefined) throw new StrataError('ERR_AUTH_APIKEY_INVALID', 'this server does not accept API keys');
-  const keyId = apiKeyIdOf(key);
-  apiKeys.failures.check(address, keyId);
-  try {
-    return await apiKeys.authenticator.authenticate(key);
-  } catch (err) {
-    if (isStrataError(err, 'ERR_AUTH_APIKEY_INVALID')) apiKeys.failures.failed(address, keyId);
-    throw err;
-  }
+  return apiKeys.failures.attempt(address, apiKeyIdOf(key), ['ERR_AUTH_APIKEY_INVALID'], () => apiKeys.authenticator.authenticate(key));
 }

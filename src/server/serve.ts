@@ -100,8 +100,8 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
     const throttle = new BadCertificateThrottle(knobs.bad_certificate_throttle_seconds, now);
     metrics.observe('strata_tls_bad_certificates_total', 'handshakes that presented a client certificate that does not verify', () => throttle.badCertificates, 'counter');
     metrics.observe('strata_tls_throttled_connections_total', 'connections closed because their address was throttled', () => throttle.refused, 'counter');
-    metrics.observe('strata_token_cache_hits_total', 'token cache hits', () => verifier?.stats().hits ?? 0, 'counter');
-    metrics.observe('strata_token_cache_misses_total', 'token cache misses', () => verifier?.stats().misses ?? 0, 'counter');
+    metrics.observe('strata_token_cache_hits_total', 'token cache hits', () => verifier.stats().hits, 'counter');
+    metrics.observe('strata_token_cache_misses_total', 'token cache misses', () => verifier.stats().misses, 'counter');
     metrics.observe('strata_key_set_reloads_total', 'JWK Set file reloads (timer and SIGHUP)', () => keyReloads, 'counter');
     metrics.observeLabelled('strata_jwks_fetches_total', 'fetches of the identity providers\' JWKS URLs, by result (ok or failed)', 'result', () => {
       const sum = (result: 'ok' | 'failed') => providers.reduce((n, p) => n + p.counts[result], 0);
@@ -152,7 +152,7 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
       metrics,
       status: {
         keySet: () => (keySet === null ? null : { kids: keySet.kids(), lastReload: keySet.lastReload }),
-        tokenCache: () => verifier?.stats() ?? null,
+        tokenCache: () => verifier.stats(),
         throttled: () => throttle.throttled(),
         identityProviders: () =>
           providers.map(p => ({ url: p.url, issuer: p.issuer, kids: p.kids(), lastReload: p.lastReload ?? null, lastError: p.lastError?.message ?? null })),
@@ -181,31 +181,28 @@ export async function startServe(config: ServeConfig, options: { logger?: Logger
       });
       await new Promise<void>(resolve => metricsServer?.listen(m.port, m.host, resolve));
     }
+    // Background chores, each on an interval; a failure is logged and the next round tries again.
+    const repeat = (ms: number, what: string, chore: () => Promise<unknown>) =>
+      timers.push(setInterval(() => void chore().catch(err => logger.warn({ err }, `${what} failed`)), ms));
     let sweepFrom: Uint8Array | undefined;
-    const sweep = async () => {
-      const { next } = await db.transact(tx => sweepRevocations(tx, Math.floor(now() / 1000), sweepFrom === undefined ? {} : { after: sweepFrom }));
-      sweepFrom = next;
-    };
-    timers.push(setInterval(() => void sweep().catch(err => logger.warn({ err }, 'revocation sweep failed')), SWEEP_MS));
+    repeat(SWEEP_MS, 'revocation sweep', async () => {
+      ({ next: sweepFrom } = await db.transact(tx => sweepRevocations(tx, Math.floor(now() / 1000), sweepFrom === undefined ? {} : { after: sweepFrom })));
+    });
     let refreshFrom: SweepCursor = {};
-    const sweepRefresh = async () => {
-      const { next } = await db.transact(tx => sweepRefreshTokens(tx, now(), refreshFrom));
-      refreshFrom = next;
-    };
-    timers.push(setInterval(() => void sweepRefresh().catch(err => logger.warn({ err }, 'refresh token sweep failed')), SWEEP_MS));
-    for (const t of timers) t.unref();
+    repeat(SWEEP_MS, 'refresh token sweep', async () => {
+      ({ next: refreshFrom } = await db.transact(tx => sweepRefreshTokens(tx, now(), refreshFrom)));
+    });
     // What restores that died left behind (data under ids they never switched to) goes now, and
     // every ten minutes. The embedded engine's store is this process's alone, so at start every
     // restore marker is a dead one's, however fresh its heartbeat; on FoundationDB another server
     // may be restoring, so only stale markers go.
-    const clean = (staleAfterMs?: number) =>
-      cleanOrphanRestores(db, { now, ...(staleAfterMs === undefined ? {} : { staleAfterMs }) }).then(
-        cleaned => void (cleaned > 0 && logger.info({ cleaned }, 'removed the data of restores that did not finish')),
-        err => logger.warn({ err }, 'cleaning up unfinished restores failed'),
-      );
-    timers.push(setInterval(() => void clean(), 10 * 60_000));
-    timers[timers.length - 1]?.unref();
-    const cleanup = clean(db.engine === 'embedded' ? 0 : undefined);
+    const clean = async (staleAfterMs?: number) => {
+      const cleaned = await cleanOrphanRestores(db, { now, ...(staleAfterMs === undefined ? {} : { staleAfterMs }) });
+      if (cleaned > 0) logger.info({ cleaned }, 'removed the data of restores that did not finish');
+    };
+    repeat(10 * 60_000, 'cleaning up unfinished restores', () => clean());
+    for (const t of timers) t.unref();
+    const cleanup = clean(db.engine === 'embedded' ? 0 : undefined).catch(err => logger.warn({ err }, 'cleaning up unfinished restores failed'));
     // Links new and changed vectors into the collections' graphs, in the background.
     const indexer = new VectorIndexer(db, { batchMs: knobs.vector_index_batch_ms, cacheBytes: knobs.vector_cache_bytes, onError: err => logger.warn({ err }, 'vector indexing failed; retrying') });
     indexer.start();

@@ -1,17 +1,8 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.js';
+import { runStrata } from '../helpers/cli.js';
 
-const bin = fileURLToPath(new URL('../../bin/strata.js', import.meta.url));
-
-function strata(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise(resolve => {
-    execFile(process.execPath, [bin, ...args], (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-  });
-}
+const strata = (args: string[]) => runStrata(args);
 
 describe('strata apikey and strata keys rotate (on a data directory)', () => {
   let dir: string;

@@ -1,26 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.js';
-
-const bin = fileURLToPath(new URL('../../bin/strata.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { runStrata } from '../helpers/cli.js';
 
 /** Run the built `strata` command as a user would. */
-function strata(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise(resolve => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const strata = (args: string[], env: Record<string, string> = {}) => runStrata(args, { env });
 
 describe('strata CLI', () => {
   let dir: string;

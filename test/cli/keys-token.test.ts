@@ -1,36 +1,21 @@
-import { execFile } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeySet } from '../../src/auth/keyset.js';
 import { TokenVerifier } from '../../src/auth/token.js';
 import { memoryLogger } from '../helpers/jwt.js';
 import { tempDir } from '../helpers/tmp.js';
+import { runStrata } from '../helpers/cli.js';
 
 // `strata keys generate` and `strata token mint`, run from the built CLI as a user runs them, and
 // checked against the verifier the server uses.
-
-const bin = fileURLToPath(new URL('../../bin/strata.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let dir: string;
 let remove: () => Promise<void>;
 
 /** Run the built `strata` command in the test's directory. */
-function strata(args: string[]): Promise<Run> {
-  return new Promise(resolve => {
-    execFile(process.execPath, [bin, ...args], { cwd: dir }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-  });
-}
+const strata = (args: string[]) => runStrata(args, { cwd: dir });
 
 const readJson = async (name: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(join(dir, name), 'utf8'));
 const modeOf = async (name: string) => (await stat(join(dir, name))).mode & 0o777;

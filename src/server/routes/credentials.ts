@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiKeyIdOf, createApiKey, listApiKeys, revokeApiKey, rotateApiKey, viewOf } from '../../auth/apikeys.js';
 import { exchangeApiKey, exchangeRefreshToken, type ExchangeDeps } from '../../auth/exchange.js';
 import { rotateIssuingKey, type IssuingKeys } from '../../auth/issuing-keys.js';
-import { isStrataError, StrataError } from '../../errors.js';
+import { StrataError } from '../../errors.js';
 import type { AppDeps } from '../app.js';
 import type { AuthFailureThrottle } from '../auth-failures.js';
 import { requireTrusted } from '../principal.js';
@@ -113,19 +113,14 @@ export function registerCredentialRoutes(app: FastifyInstance, deps: AppDeps): v
       const body = request.body;
       const address = request.principal.address;
       const keyId = body.grant_type === 'api_key' ? apiKeyIdOf(body.api_key) : undefined;
-      c.failures.check(address, keyId);
-      try {
-        const answer =
-          body.grant_type === 'api_key'
-            ? await exchangeApiKey(c.exchange, body.api_key, { ...(body.tenants === undefined ? {} : { tenants: body.tenants }), ...(body.access === undefined ? {} : { access: body.access }) })
-            : await exchangeRefreshToken(c.exchange, body.refresh_token);
-        // Tokens are credentials: never cached by a proxy (RFC 6749 §5.1).
-        void reply.header('cache-control', 'no-store');
-        return answer;
-      } catch (err) {
-        if (isStrataError(err, 'ERR_AUTH_APIKEY_INVALID', 'ERR_AUTH_REFRESH_INVALID', 'ERR_AUTH_REFRESH_REUSED')) c.failures.failed(address, keyId);
-        throw err;
-      }
+      const answer = await c.failures.attempt(address, keyId, ['ERR_AUTH_APIKEY_INVALID', 'ERR_AUTH_REFRESH_INVALID', 'ERR_AUTH_REFRESH_REUSED'], () =>
+        body.grant_type === 'api_key'
+          ? exchangeApiKey(c.exchange, body.api_key, { ...(body.tenants === undefined ? {} : { tenants: body.tenants }), ...(body.access === undefined ? {} : { access: body.access }) })
+          : exchangeRefreshToken(c.exchange, body.refresh_token),
+      );
+      // Tokens are credentials: never cached by a proxy (RFC 6749 §5.1).
+      void reply.header('cache-control', 'no-store');
+      return answer;
     },
   );
 
