@@ -97,6 +97,40 @@ describe('API keys', () => {
     expect((await asOperator('GET', '/v1/admin/apikeys')).body).toEqual(list.body);
   });
 
+  it('refuses bad input to the key routes with a status and a code, changing nothing', async () => {
+    const { id, key } = await newKey({});
+    const before = (await asOperator('GET', '/v1/admin/apikeys')).body;
+    const cases: Array<[string, string, unknown, number, string]> = [
+      ['POST', '/v1/admin/apikeys', { name: '', tenants: ['acme'] }, 400, 'ERR_REQUEST_INVALID'],
+      ['POST', '/v1/admin/apikeys', { name: 'x', tenants: [] }, 400, 'ERR_REQUEST_INVALID'],
+      ['POST', '/v1/admin/apikeys', { name: 'x', tenants: ['acme'], ttl_seconds: 0 }, 400, 'ERR_REQUEST_INVALID'],
+      ['POST', '/v1/admin/apikeys', { name: 'x', tenants: ['acme'], owner: 'me' }, 400, 'ERR_REQUEST_INVALID'],
+      ['POST', '/v1/admin/apikeys', { name: 'x', tenants: ['acme'], access: [{ collection: 'docs', access: 'admin' }] }, 400, 'ERR_REQUEST_INVALID'],
+      ['POST', '/v1/admin/apikeys', { name: 'x', tenants: ['acme', 'nope'] }, 404, 'ERR_TENANT_NOT_FOUND'],
+      ['POST', `/v1/admin/apikeys/${id}/rotate`, { grace_seconds: -1 }, 400, 'ERR_REQUEST_INVALID'],
+      ['POST', '/v1/admin/apikeys/not-an-id/rotate', {}, 400, 'ERR_REQUEST_INVALID'],
+      ['POST', '/v1/admin/apikeys/0000000000000000/rotate', {}, 404, 'ERR_APIKEY_NOT_FOUND'],
+      ['DELETE', '/v1/admin/apikeys/not-an-id', undefined, 400, 'ERR_REQUEST_INVALID'],
+    ];
+    for (const [method, path, body, status, code] of cases) {
+      const r = await asOperator(method, path, body);
+      expect([method, path, r.status, codeOf(r)]).toEqual([method, path, status, code]);
+    }
+    const token = [
+      [{ grant_type: 'password', username: 'x' }, 400, 'ERR_REQUEST_INVALID'],
+      [{ grant_type: 'api_key' }, 400, 'ERR_REQUEST_INVALID'],
+      [{ grant_type: 'api_key', api_key: key, tenants: [] }, 400, 'ERR_REQUEST_INVALID'],
+      [{ grant_type: 'api_key', api_key: key, access: 'rwx' }, 400, 'ERR_REQUEST_INVALID'],
+      [{ grant_type: 'api_key', api_key: 'not a key' }, 401, 'ERR_AUTH_APIKEY_INVALID'],
+    ] as const;
+    for (const [body, status, code] of token) {
+      const r = await exchange(body);
+      expect([r.status, codeOf(r)]).toEqual([status, code]);
+    }
+    expect((await asOperator('GET', '/v1/admin/apikeys')).body).toEqual(before);
+    expect((await transact('acme', key)).status).toBe(200);
+  });
+
   it('exchange for an access token within the key’s scope, served with its issuing key', async () => {
     const { id, key } = await newKey({ tenants: ['acme'] });
     const r = await exchange({ grant_type: 'api_key', api_key: key });
